@@ -1,0 +1,703 @@
+//! The procedure catalog: one data file per procedure, loaded and checked as a whole.
+//!
+//! The catalog is data, not code. Each procedure lives in `services/catalog/<code>.toml`;
+//! the files are embedded in the binary at build time ([`Catalog::bundled`]) and can also be
+//! supplied by the caller ([`Catalog::from_sources`]), for example a province's own catalog
+//! read from disk by a binary. Loading never panics: every problem is a [`CatalogError`]
+//! naming the file and what is wrong with it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use include_dir::{Dir, include_dir};
+use serde::{Deserialize, Serialize};
+
+use crate::life_event::LifeEvent;
+
+static BUNDLED_PROCEDURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
+static BUNDLED_LIFE_EVENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/life_events");
+
+/// Text in both languages of the kiosk. Vietnamese comes first and is the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub vi: String,
+    pub en: String,
+}
+
+impl Localized {
+    /// The text for a language tag (`"vi"` or `"en"`); Vietnamese for anything else.
+    pub fn get(&self, lang: &str) -> &str {
+        if lang.starts_with("en") {
+            &self.en
+        } else {
+            &self.vi
+        }
+    }
+}
+
+/// A stable procedure code, e.g. `birth-registration`. Codes never change once published,
+/// because dossiers and synced records refer to them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProcedureCode(pub String);
+
+impl fmt::Display for ProcedureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ProcedureCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who may hand in a dossier for this procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Submitter {
+    /// The person the procedure is about (or, for a child, a parent).
+    #[serde(rename = "self")]
+    Oneself,
+    /// A relative (parent, spouse, child, sibling, grandparent).
+    Relative,
+    /// Someone holding a written authorisation.
+    Authorised,
+}
+
+/// What the procedure costs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fee {
+    Free,
+    /// A fixed amount in VND, with an optional lower amount when submitted online.
+    Fixed {
+        amount_vnd: u64,
+        #[serde(default)]
+        online_amount_vnd: Option<u64>,
+    },
+    /// Charged per page (certified copies).
+    PerPage {
+        first_two_pages_vnd: u64,
+        next_page_vnd: u64,
+        max_vnd: u64,
+    },
+    /// Charged per document or signature certified.
+    PerDocument {
+        amount_vnd: u64,
+    },
+    /// Set by the provincial People's Council; the note says where to look.
+    SetByProvince {
+        note: Localized,
+    },
+}
+
+/// The kind of value a form field holds; it decides the input widget and the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    /// A 12-digit Vietnamese personal ID number.
+    IdNumber,
+    /// A calendar date, stored as `YYYY-MM-DD`.
+    Date,
+    /// One value out of `choices`.
+    Choice,
+    /// A postal address (house, street or hamlet, commune, province).
+    Address,
+    /// A Vietnamese phone number.
+    Phone,
+    /// A whole number within `min`/`max`.
+    Number,
+    Email,
+    /// `male` or `female`, as on the card.
+    Sex,
+    /// Yes or no, stored as `true`/`false`.
+    Boolean,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub value: String,
+    pub label: Localized,
+}
+
+/// One field of a procedure's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Stable identifier, `snake_case`, unique within the procedure.
+    pub id: String,
+    pub kind: FieldKind,
+    pub label: Localized,
+    #[serde(default)]
+    pub help: Option<Localized>,
+    #[serde(default)]
+    pub required: bool,
+    /// Only for `choice` fields.
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    #[serde(default)]
+    pub min_len: Option<u32>,
+    #[serde(default)]
+    pub max_len: Option<u32>,
+    /// Only for `number` fields.
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+    /// Only for `date` fields: the date may not be after today.
+    #[serde(default)]
+    pub not_future: bool,
+    /// Only for `date` fields: the date may not be before today.
+    #[serde(default)]
+    pub not_past: bool,
+    /// Only for `date` fields: at least this many whole years before today.
+    #[serde(default)]
+    pub min_age_years: Option<u32>,
+    /// Only for `date` fields: at most this many whole years before today.
+    #[serde(default)]
+    pub max_age_years: Option<u32>,
+}
+
+/// A paper the resident photographs or hands in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperDef {
+    pub id: String,
+    pub label: Localized,
+    #[serde(default)]
+    pub help: Option<Localized>,
+    /// Fewest photos (0 = optional).
+    pub min: u32,
+    /// Most photos (e.g. pages of a document).
+    pub max: u32,
+    /// When set, the paper is needed only for these submitters
+    /// (an authorisation letter only when someone else submits).
+    #[serde(default)]
+    pub only_for: Vec<Submitter>,
+}
+
+/// A field read from the chip ID card (DG13 and DG1). The names are the same as in the
+/// `idcard` crate's personal data, so a pre-fill mapping can be checked without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardField {
+    IdNumber,
+    FullName,
+    DateOfBirth,
+    Sex,
+    Nationality,
+    Ethnicity,
+    Religion,
+    PlaceOfOrigin,
+    PlaceOfResidence,
+    IdentifyingMarks,
+    IssueDate,
+    ExpiryDate,
+    FatherName,
+    MotherName,
+    SpouseName,
+    OldIdNumber,
+}
+
+impl CardField {
+    pub const ALL: [CardField; 16] = [
+        CardField::IdNumber,
+        CardField::FullName,
+        CardField::DateOfBirth,
+        CardField::Sex,
+        CardField::Nationality,
+        CardField::Ethnicity,
+        CardField::Religion,
+        CardField::PlaceOfOrigin,
+        CardField::PlaceOfResidence,
+        CardField::IdentifyingMarks,
+        CardField::IssueDate,
+        CardField::ExpiryDate,
+        CardField::FatherName,
+        CardField::MotherName,
+        CardField::SpouseName,
+        CardField::OldIdNumber,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardField::IdNumber => "id_number",
+            CardField::FullName => "full_name",
+            CardField::DateOfBirth => "date_of_birth",
+            CardField::Sex => "sex",
+            CardField::Nationality => "nationality",
+            CardField::Ethnicity => "ethnicity",
+            CardField::Religion => "religion",
+            CardField::PlaceOfOrigin => "place_of_origin",
+            CardField::PlaceOfResidence => "place_of_residence",
+            CardField::IdentifyingMarks => "identifying_marks",
+            CardField::IssueDate => "issue_date",
+            CardField::ExpiryDate => "expiry_date",
+            CardField::FatherName => "father_name",
+            CardField::MotherName => "mother_name",
+            CardField::SpouseName => "spouse_name",
+            CardField::OldIdNumber => "old_id_number",
+        }
+    }
+}
+
+impl FromStr for CardField {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CardField::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| CatalogError::UnknownCardField(s.to_owned()))
+    }
+}
+
+/// "Fill form field `field` from card field `card`."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prefill {
+    pub card: CardField,
+    pub field: String,
+}
+
+/// One administrative procedure handled at the commune.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub code: ProcedureCode,
+    pub name: Localized,
+    pub description: Localized,
+    /// Area of government: `civil_status`, `residence`, `certification`, `social`, `business`.
+    pub domain: String,
+    /// Laws, decrees and circulars the procedure rests on.
+    pub legal_basis: Vec<String>,
+    pub fee: Fee,
+    /// Processing time in working days; 0 means the same day.
+    pub processing_days: u32,
+    pub submitters: Vec<Submitter>,
+    /// Life events (ids in `services/life_events/`) this procedure belongs to.
+    #[serde(default)]
+    pub life_events: Vec<String>,
+    pub fields: Vec<FieldDef>,
+    #[serde(default)]
+    pub papers: Vec<PaperDef>,
+    #[serde(default)]
+    pub prefill: Vec<Prefill>,
+}
+
+impl Procedure {
+    pub fn field(&self, id: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    pub fn paper(&self, id: &str) -> Option<&PaperDef> {
+        self.papers.iter().find(|p| p.id == id)
+    }
+
+    /// Papers needed when `submitter` hands the dossier in.
+    pub fn papers_for(&self, submitter: Submitter) -> impl Iterator<Item = &PaperDef> {
+        self.papers
+            .iter()
+            .filter(move |p| p.only_for.is_empty() || p.only_for.contains(&submitter))
+    }
+}
+
+/// Everything that can be wrong with catalog data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{file}: not valid catalog data: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: procedure code `{code}` is used more than once")]
+    DuplicateProcedure { file: String, code: String },
+    #[error("{file}: the file name must be the procedure code `{code}`")]
+    FileNameMismatch { file: String, code: String },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("unknown chip-card field `{0}`")]
+    UnknownCardField(String),
+    #[error("{file}: life event `{event}` is used more than once")]
+    DuplicateLifeEvent { file: String, event: String },
+}
+
+/// The loaded, cross-checked catalog of procedures and life events.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    procedures: BTreeMap<ProcedureCode, Procedure>,
+    life_events: BTreeMap<String, LifeEvent>,
+}
+
+/// A catalog source file: its name (for messages) and its TOML text.
+pub type Source<'a> = (&'a str, &'a str);
+
+fn file_stem(name: &str) -> &str {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.strip_suffix(".toml").unwrap_or(base)
+}
+
+fn bundled_sources(dir: &'static Dir<'static>) -> Vec<Source<'static>> {
+    let mut files: Vec<Source<'static>> = dir
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+        .filter_map(|f| Some((f.path().to_str()?, f.contents_utf8()?)))
+        .collect();
+    files.sort();
+    files
+}
+
+impl Catalog {
+    /// The catalog shipped with Xã Số (`services/catalog` and `services/life_events`).
+    pub fn bundled() -> Result<Catalog, CatalogError> {
+        Catalog::from_sources(
+            &bundled_sources(&BUNDLED_PROCEDURES),
+            &bundled_sources(&BUNDLED_LIFE_EVENTS),
+        )
+    }
+
+    /// Builds a catalog from procedure files and life-event files, checking every
+    /// cross-reference. Fails on the first problem found.
+    pub fn from_sources(
+        procedures: &[Source<'_>],
+        life_events: &[Source<'_>],
+    ) -> Result<Catalog, CatalogError> {
+        let mut by_code = BTreeMap::new();
+        for (file, text) in procedures {
+            let procedure: Procedure = toml::from_str(text).map_err(|e| CatalogError::Parse {
+                file: (*file).to_owned(),
+                message: e.to_string(),
+            })?;
+            if file_stem(file) != procedure.code.as_str() {
+                return Err(CatalogError::FileNameMismatch {
+                    file: (*file).to_owned(),
+                    code: procedure.code.0.clone(),
+                });
+            }
+            check_procedure(file, &procedure)?;
+            if by_code.contains_key(&procedure.code) {
+                return Err(CatalogError::DuplicateProcedure {
+                    file: (*file).to_owned(),
+                    code: procedure.code.0.clone(),
+                });
+            }
+            by_code.insert(procedure.code.clone(), procedure);
+        }
+        let mut events = BTreeMap::new();
+        for (file, text) in life_events {
+            let event: LifeEvent = toml::from_str(text).map_err(|e| CatalogError::Parse {
+                file: (*file).to_owned(),
+                message: e.to_string(),
+            })?;
+            if file_stem(file) != event.id {
+                return Err(CatalogError::FileNameMismatch {
+                    file: (*file).to_owned(),
+                    code: event.id.clone(),
+                });
+            }
+            event.check(file, &by_code)?;
+            if events.contains_key(&event.id) {
+                return Err(CatalogError::DuplicateLifeEvent {
+                    file: (*file).to_owned(),
+                    event: event.id.clone(),
+                });
+            }
+            events.insert(event.id.clone(), event);
+        }
+        // A procedure's life events and the events' step lists must agree both ways.
+        for procedure in by_code.values() {
+            for event_id in &procedure.life_events {
+                let Some(event) = events.get(event_id) else {
+                    return Err(CatalogError::Invalid {
+                        file: format!("{}.toml", procedure.code),
+                        message: format!("names unknown life event `{event_id}`"),
+                    });
+                };
+                if !event.steps.iter().any(|s| s.procedure == procedure.code) {
+                    return Err(CatalogError::Invalid {
+                        file: format!("{}.toml", procedure.code),
+                        message: format!(
+                            "lists life event `{event_id}`, whose steps do not include it"
+                        ),
+                    });
+                }
+            }
+        }
+        for event in events.values() {
+            for step in &event.steps {
+                let listed = by_code
+                    .get(&step.procedure)
+                    .is_some_and(|p| p.life_events.contains(&event.id));
+                if !listed {
+                    return Err(CatalogError::Invalid {
+                        file: format!("{}.toml", event.id),
+                        message: format!(
+                            "step `{}` does not list this life event in its `life_events`",
+                            step.procedure
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Catalog {
+            procedures: by_code,
+            life_events: events,
+        })
+    }
+
+    pub fn procedure(&self, code: &str) -> Option<&Procedure> {
+        self.procedures.get(&ProcedureCode(code.to_owned()))
+    }
+
+    pub fn procedures(&self) -> impl Iterator<Item = &Procedure> {
+        self.procedures.values()
+    }
+
+    pub fn life_event(&self, id: &str) -> Option<&LifeEvent> {
+        self.life_events.get(id)
+    }
+
+    pub fn life_events(&self) -> impl Iterator<Item = &LifeEvent> {
+        self.life_events.values()
+    }
+
+    /// Procedures whose name or description matches every word of `query`, ignoring case and
+    /// Vietnamese diacritics ("khai sinh" finds "Đăng ký khai sinh"), best matches first.
+    pub fn search(&self, query: &str) -> Vec<&Procedure> {
+        let words: Vec<String> = xaso_i18n::fold(query)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if words.is_empty() {
+            return self.procedures().collect();
+        }
+        let mut hits: Vec<(u32, &Procedure)> = self
+            .procedures()
+            .filter_map(|p| {
+                let name = format!(
+                    "{} {}",
+                    xaso_i18n::fold(&p.name.vi),
+                    xaso_i18n::fold(&p.name.en)
+                );
+                let rest = format!(
+                    "{} {}",
+                    xaso_i18n::fold(&p.description.vi),
+                    xaso_i18n::fold(&p.description.en)
+                );
+                let mut score = 0;
+                for word in &words {
+                    if name.contains(word.as_str()) {
+                        score += 2;
+                    } else if rest.contains(word.as_str()) {
+                        score += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                Some((score, p))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.code.cmp(&b.1.code)));
+        hits.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+fn invalid(file: &str, message: String) -> CatalogError {
+    CatalogError::Invalid {
+        file: file.to_owned(),
+        message,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn check_localized(file: &str, what: &str, text: &Localized) -> Result<(), CatalogError> {
+    if text.vi.trim().is_empty() || text.en.trim().is_empty() {
+        return Err(invalid(
+            file,
+            format!("{what} needs both Vietnamese and English text"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_procedure(file: &str, p: &Procedure) -> Result<(), CatalogError> {
+    let code_ok = !p.code.0.is_empty()
+        && p.code
+            .0
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !code_ok {
+        return Err(invalid(
+            file,
+            format!("code `{}` must be lowercase words joined by `-`", p.code),
+        ));
+    }
+    check_localized(file, "name", &p.name)?;
+    check_localized(file, "description", &p.description)?;
+    if p.legal_basis.is_empty() {
+        return Err(invalid(
+            file,
+            "legal_basis must name at least one legal document".into(),
+        ));
+    }
+    if p.submitters.is_empty() {
+        return Err(invalid(file, "submitters must not be empty".into()));
+    }
+    if let Fee::SetByProvince { note } = &p.fee {
+        check_localized(file, "fee note", note)?;
+    }
+    if p.fields.is_empty() {
+        return Err(invalid(
+            file,
+            "a procedure needs at least one form field".into(),
+        ));
+    }
+    let mut ids = BTreeSet::new();
+    for f in &p.fields {
+        if !is_identifier(&f.id) {
+            return Err(invalid(
+                file,
+                format!("field id `{}` must be snake_case", f.id),
+            ));
+        }
+        if !ids.insert(f.id.as_str()) {
+            return Err(invalid(file, format!("field `{}` is defined twice", f.id)));
+        }
+        check_localized(file, &format!("field `{}` label", f.id), &f.label)?;
+        if let Some(help) = &f.help {
+            check_localized(file, &format!("field `{}` help", f.id), help)?;
+        }
+        match f.kind {
+            FieldKind::Choice => {
+                if f.choices.len() < 2 {
+                    return Err(invalid(
+                        file,
+                        format!("choice field `{}` needs at least two choices", f.id),
+                    ));
+                }
+                let mut values = BTreeSet::new();
+                for c in &f.choices {
+                    check_localized(
+                        file,
+                        &format!("choice `{}` of `{}`", c.value, f.id),
+                        &c.label,
+                    )?;
+                    if !values.insert(c.value.as_str()) {
+                        return Err(invalid(
+                            file,
+                            format!("choice `{}` of `{}` is listed twice", c.value, f.id),
+                        ));
+                    }
+                }
+            }
+            _ if !f.choices.is_empty() => {
+                return Err(invalid(
+                    file,
+                    format!("field `{}` has choices but is not a choice field", f.id),
+                ));
+            }
+            _ => {}
+        }
+        if (f.min.is_some() || f.max.is_some()) && f.kind != FieldKind::Number {
+            return Err(invalid(
+                file,
+                format!("min/max apply only to number fields (`{}`)", f.id),
+            ));
+        }
+        let date_rules =
+            f.not_future || f.not_past || f.min_age_years.is_some() || f.max_age_years.is_some();
+        if date_rules && f.kind != FieldKind::Date {
+            return Err(invalid(
+                file,
+                format!("date rules apply only to date fields (`{}`)", f.id),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (f.min_len, f.max_len)
+            && lo > hi
+        {
+            return Err(invalid(
+                file,
+                format!("field `{}` has min_len > max_len", f.id),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (f.min, f.max)
+            && lo > hi
+        {
+            return Err(invalid(file, format!("field `{}` has min > max", f.id)));
+        }
+    }
+    let mut paper_ids = BTreeSet::new();
+    for paper in &p.papers {
+        if !is_identifier(&paper.id) || !paper_ids.insert(paper.id.as_str()) {
+            return Err(invalid(
+                file,
+                format!("paper id `{}` must be snake_case and unique", paper.id),
+            ));
+        }
+        check_localized(file, &format!("paper `{}` label", paper.id), &paper.label)?;
+        if paper.max == 0 || paper.min > paper.max {
+            return Err(invalid(
+                file,
+                format!("paper `{}` needs 0 <= min <= max and max >= 1", paper.id),
+            ));
+        }
+    }
+    let mut prefilled = BTreeSet::new();
+    for m in &p.prefill {
+        let Some(field) = p.field(&m.field) else {
+            return Err(invalid(
+                file,
+                format!("pre-fill targets unknown field `{}`", m.field),
+            ));
+        };
+        if !prefilled.insert(m.field.as_str()) {
+            return Err(invalid(
+                file,
+                format!("field `{}` is pre-filled twice", m.field),
+            ));
+        }
+        if !card_field_fits(m.card, field.kind) {
+            return Err(invalid(
+                file,
+                format!(
+                    "card field `{}` cannot fill {:?} field `{}`",
+                    m.card.as_str(),
+                    field.kind,
+                    m.field
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a card field's value can go into a form field of this kind.
+pub fn card_field_fits(card: CardField, kind: FieldKind) -> bool {
+    match card {
+        CardField::IdNumber => kind == FieldKind::IdNumber,
+        CardField::OldIdNumber => kind == FieldKind::Text,
+        CardField::DateOfBirth | CardField::IssueDate | CardField::ExpiryDate => {
+            kind == FieldKind::Date
+        }
+        CardField::Sex => kind == FieldKind::Sex,
+        CardField::PlaceOfOrigin | CardField::PlaceOfResidence => {
+            matches!(kind, FieldKind::Address | FieldKind::Text)
+        }
+        CardField::FullName
+        | CardField::Nationality
+        | CardField::Ethnicity
+        | CardField::Religion
+        | CardField::IdentifyingMarks
+        | CardField::FatherName
+        | CardField::MotherName
+        | CardField::SpouseName => kind == FieldKind::Text,
+    }
+}
