@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use polib::message::MessageView as _;
-
 /// A language the kiosk speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lang {
@@ -132,6 +130,12 @@ impl Translations {
 mod tests {
     use super::*;
 
+    const HEADER: &str = "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\n";
+
+    fn po(body: &str) -> String {
+        format!("{HEADER}{body}")
+    }
+
     #[test]
     fn bundled_catalogs_load_and_english_covers_vietnamese() {
         let t = Translations::bundled().unwrap();
@@ -148,11 +152,11 @@ mod tests {
 
     #[test]
     fn fills_placeholders_and_falls_back() {
-        let t = Translations::from_po(&[
-            (Lang::Vi, "msgid \"a\"\nmsgstr \"Tối đa {max} ký tự\"\n\nmsgid \"b\"\nmsgstr \"chỉ tiếng Việt\"\n"),
-            (Lang::En, "msgid \"a\"\nmsgstr \"At most {max} characters\"\n"),
-        ])
-        .unwrap();
+        let vi = po(
+            "msgid \"a\"\nmsgstr \"Tối đa {max} ký tự\"\n\nmsgid \"b\"\nmsgstr \"chỉ tiếng Việt\"\n",
+        );
+        let en = po("msgid \"a\"\nmsgstr \"At most {max} characters\"\n");
+        let t = Translations::from_po(&[(Lang::Vi, &vi), (Lang::En, &en)]).unwrap();
         assert_eq!(t.get(Lang::Vi, "a", &[("max", "5")]), "Tối đa 5 ký tự");
         assert_eq!(
             t.get(Lang::En, "a", &[("max", "5")]),
@@ -164,7 +168,8 @@ mod tests {
 
     #[test]
     fn empty_translation_is_an_error() {
-        let err = Translations::from_po(&[(Lang::Vi, "msgid \"a\"\nmsgstr \"\"\n")]).unwrap_err();
+        let err =
+            Translations::from_po(&[(Lang::Vi, &po("msgid \"a\"\nmsgstr \"\"\n"))]).unwrap_err();
         assert!(matches!(err, TranslationError::Empty { .. }));
     }
 
