@@ -1,0 +1,449 @@
+//! The sync protocol as a sans-IO state machine.
+//!
+//! Nothing here opens a socket, starts a thread or reads a clock. The caller
+//! moves bytes; this module decides what to say. Storage is reached through
+//! the small [`ChangeLog`] trait, which [`crate::Store`] implements.
+//!
+//! # Model
+//!
+//! Every store keeps, for each partition, a log of Automerge changes keyed by
+//! `(origin, seq)`: the device that made the change and that device's running
+//! count of changes in the partition. A store always holds, for each origin, a
+//! whole prefix `1..=n`, so what it holds is described exactly by a
+//! [`Vector`] `origin → n` (a version vector, like Morango's or CouchDB's
+//! `_changes` cursors).
+//!
+//! # One exchange
+//!
+//! 1. The client sends a [`SyncRequest`]: for each partition its vector
+//!    (`have`) and the changes beyond what the hub last confirmed (usually the
+//!    hub lacks exactly those; sending them optimistically saves a round trip).
+//! 2. The hub ([`answer`]) applies the pushed changes durably, then answers
+//!    each partition with either [`AnswerBody::UpToDate`] or its own vector
+//!    and the changes the client lacks (paged by size, in causal order).
+//! 3. The client ([`ClientSession::handle_reply`]) applies them durably and
+//!    records the hub's vector. If the vectors differ (a page was cut at the
+//!    size limit, or the hub refused a gap), it sends another request.
+//!
+//! "Nothing changed" is one round trip: a request with vectors, a reply of
+//! `UpToDate` markers. The hub keeps no per-client state: every request
+//! carries the client's vector, so a duplicate or replayed message changes
+//! nothing (changes already held are skipped by `(origin, seq)`), and a
+//! connection cut at any byte just means the next request starts from what
+//! is durably stored on each side.
+//!
+//! # Wire format
+//!
+//! A [`frame`](encode_frame): magic `XS`, protocol version, message kind,
+//! flags (bit 0: zstd), a big-endian `u32` payload length, then the payload:
+//! the message in `postcard`, zstd-compressed when larger than a few bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::store::ApplyOutcome;
+use crate::{Error, Partition};
+
+/// Protocol version carried in every frame.
+pub const PROTOCOL_VERSION: u8 = 1;
+/// Frame kind of a [`SyncRequest`].
+pub const KIND_REQUEST: u8 = 1;
+/// Frame kind of a [`SyncReply`].
+pub const KIND_REPLY: u8 = 2;
+/// Largest payload accepted (after decompression).
+pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+/// Default size of one page of changes in a reply or request.
+pub const DEFAULT_PAGE_BYTES: u32 = 256 * 1024;
+const HEADER_LEN: usize = 9;
+const COMPRESS_ABOVE: usize = 64;
+const ZSTD_LEVEL: i32 = 9;
+
+/// The device that made a change (its Automerge actor id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin(pub Vec<u8>);
+
+impl Origin {
+    /// Hex form, as shown to officers in conflicts.
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+}
+
+/// A version vector: for each origin, the highest sequence number held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vector(pub BTreeMap<Origin, u64>);
+
+impl Vector {
+    /// Sequence held for `origin` (0 if none).
+    pub fn get(&self, origin: &Origin) -> u64 {
+        self.0.get(origin).copied().unwrap_or(0)
+    }
+    /// Set the sequence for `origin`.
+    pub fn set(&mut self, origin: Origin, seq: u64) {
+        if seq == 0 {
+            self.0.remove(&origin);
+        } else {
+            self.0.insert(origin, seq);
+        }
+    }
+    /// True if this vector holds everything `other` holds.
+    pub fn dominates(&self, other: &Vector) -> bool {
+        other.0.iter().all(|(origin, &seq)| self.get(origin) >= seq)
+    }
+    /// True if both hold the same changes.
+    pub fn same_as(&self, other: &Vector) -> bool {
+        self.dominates(other) && other.dominates(self)
+    }
+    /// Total number of changes described.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+}
+
+/// One change of the log: which record it belongs to and the Automerge change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Device that made the change.
+    pub origin: Origin,
+    /// That device's sequence number in the partition.
+    pub seq: u64,
+    /// Record (document) the change belongs to.
+    pub record_id: String,
+    /// The Automerge change, as encoded by Automerge.
+    pub change: Vec<u8>,
+}
+
+/// The client's state and pushed changes for one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Partition name.
+    pub partition: Partition,
+    /// Client's vector before this request is applied anywhere.
+    pub have: Vector,
+    /// Changes the client believes the hub lacks.
+    pub entries: Vec<Entry>,
+}
+
+/// Client → hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// One offer per partition the client holds or wants.
+    pub offers: Vec<Offer>,
+    /// Ask the hub to include readable partitions the client did not list.
+    pub discover: bool,
+    /// Largest page of changes the client wants in the reply.
+    pub max_reply_bytes: u32,
+}
+
+/// The hub's answer for one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AnswerBody {
+    /// The hub holds exactly what the client said it holds.
+    UpToDate,
+    /// The hub's vector and (a page of) the changes the client lacks.
+    Changes {
+        /// The hub's vector after applying the client's push.
+        hub_have: Vector,
+        /// Changes the client lacks, in causal order.
+        entries: Vec<Entry>,
+        /// More changes remain beyond this page.
+        more: bool,
+    },
+}
+
+/// The hub's answer for one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Partition name.
+    pub partition: Partition,
+    /// What the hub says.
+    pub body: AnswerBody,
+}
+
+/// Hub → client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReply {
+    /// One answer per offered partition, plus discovered ones.
+    pub answers: Vec<Answer>,
+}
+
+/// The storage a protocol peer needs. [`crate::Store`] implements it.
+pub trait ChangeLog {
+    /// Partitions held.
+    fn partitions(&self) -> Result<Vec<Partition>, Error>;
+    /// Vector held for a partition.
+    fn vector(&self, partition: &Partition) -> Result<Vector, Error>;
+    /// Changes a holder of `after` lacks, causal order, about `budget` bytes; flag: more remain.
+    fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error>;
+    /// Apply changes durably (skipping duplicates, refusing gaps), optionally
+    /// recording a peer's vector in the same transaction.
+    fn apply(&mut self, partition: &Partition, entries: &[Entry], peer: Option<(&str, &Vector)>) -> Result<ApplyOutcome, Error>;
+    /// Last vector a peer confirmed.
+    fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error>;
+    /// Record a peer's vector.
+    fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error>;
+}
+
+/// Encode a message as a frame.
+pub fn encode_frame<T: Serialize>(kind: u8, message: &T) -> Result<Vec<u8>, Error> {
+    let payload = postcard::to_allocvec(message).map_err(|e| Error::Encode(e.to_string()))?;
+    let (flags, body) = if payload.len() > COMPRESS_ABOVE {
+        let compressed = zstd::bulk::compress(&payload, ZSTD_LEVEL).map_err(|e| Error::Encode(e.to_string()))?;
+        if compressed.len() < payload.len() { (1u8, compressed) } else { (0u8, payload) }
+    } else {
+        (0u8, payload)
+    };
+    let len = u32::try_from(body.len()).map_err(|_| Error::Encode("message too large".into()))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(b"XS");
+    out.push(PROTOCOL_VERSION);
+    out.push(kind);
+    out.push(flags);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Decode a frame of the expected kind.
+pub fn decode_frame<T: DeserializeOwned>(kind: u8, bytes: &[u8]) -> Result<T, Error> {
+    if bytes.len() < HEADER_LEN || &bytes[0..2] != b"XS" {
+        return Err(Error::Decode("not a Xã Số sync frame".into()));
+    }
+    if bytes[2] != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion(bytes[2]));
+    }
+    if bytes[3] != kind {
+        return Err(Error::Decode(format!("expected message kind {kind}, got {}", bytes[3])));
+    }
+    let len = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) as usize;
+    let body = &bytes[HEADER_LEN..];
+    if body.len() != len {
+        return Err(Error::Decode(format!("frame says {len} bytes, has {}", body.len())));
+    }
+    let payload = match bytes[4] {
+        0 => body.to_vec(),
+        1 => zstd::bulk::decompress(body, MAX_PAYLOAD).map_err(|e| Error::Decode(e.to_string()))?,
+        other => return Err(Error::Decode(format!("unknown flags {other}"))),
+    };
+    postcard::from_bytes(&payload).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// The hub's side of one exchange: apply what the client pushed, then say
+/// what the client lacks. `may_access` must already have been checked for
+/// every offered partition by the caller (see [`check_access`]); it is used
+/// here to filter discovered partitions.
+pub fn answer<L: ChangeLog>(
+    log: &mut L,
+    request: &SyncRequest,
+    may_access: impl Fn(&Partition) -> bool,
+    max_page_bytes: u32,
+) -> Result<SyncReply, Error> {
+    let mut budget = request.max_reply_bytes.min(max_page_bytes) as usize;
+    let mut answers = Vec::with_capacity(request.offers.len());
+    let mut offered = BTreeSet::new();
+    for offer in &request.offers {
+        offered.insert(offer.partition.clone());
+        let hub_have = if offer.entries.is_empty() {
+            log.vector(&offer.partition)?
+        } else {
+            log.apply(&offer.partition, &offer.entries, None)?.vector
+        };
+        let body = answer_partition(log, &offer.partition, &offer.have, hub_have, &mut budget)?;
+        answers.push(Answer { partition: offer.partition.clone(), body });
+    }
+    if request.discover {
+        for partition in log.partitions()? {
+            if offered.contains(&partition) || !may_access(&partition) {
+                continue;
+            }
+            let hub_have = log.vector(&partition)?;
+            let body = answer_partition(log, &partition, &Vector::default(), hub_have, &mut budget)?;
+            answers.push(Answer { partition, body });
+        }
+    }
+    Ok(SyncReply { answers })
+}
+
+fn answer_partition<L: ChangeLog>(
+    log: &L,
+    partition: &Partition,
+    client_have: &Vector,
+    hub_have: Vector,
+    budget: &mut usize,
+) -> Result<AnswerBody, Error> {
+    if hub_have.same_as(client_have) {
+        return Ok(AnswerBody::UpToDate);
+    }
+    if client_have.dominates(&hub_have) {
+        // The hub lacks something (a refused gap): tell the client where it stands.
+        return Ok(AnswerBody::Changes { hub_have, entries: Vec::new(), more: false });
+    }
+    if *budget == 0 {
+        return Ok(AnswerBody::Changes { hub_have, entries: Vec::new(), more: true });
+    }
+    let (entries, more) = log.entries_after(partition, client_have, *budget)?;
+    let used: usize = entries.iter().map(|e| e.change.len() + e.record_id.len() + 24).sum();
+    *budget = budget.saturating_sub(used);
+    Ok(AnswerBody::Changes { hub_have, entries, more })
+}
+
+/// Every offered partition must pass `may_access`; otherwise the whole
+/// request is refused before anything is written.
+pub fn check_access(request: &SyncRequest, may_access: impl Fn(&Partition) -> bool) -> Result<(), Error> {
+    match request.offers.iter().find(|o| !may_access(&o.partition)) {
+        Some(offer) => Err(Error::Forbidden(offer.partition.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Counters of one sync session, for progress reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Requests sent.
+    pub rounds: u32,
+    /// Changes pushed (including ones the hub already had).
+    pub entries_sent: u64,
+    /// Changes received and newly applied.
+    pub entries_applied: u64,
+    /// Changes received that were already held.
+    pub duplicates: u64,
+}
+
+/// The client's side: call [`poll_request`](Self::poll_request), send the
+/// request, feed the reply to [`handle_reply`](Self::handle_reply); repeat
+/// until `poll_request` returns `None`. If the transport fails, drop the
+/// session and start a new one later: all progress is already durable.
+#[derive(Debug)]
+pub struct ClientSession {
+    peer: String,
+    wanted: BTreeSet<Partition>,
+    sent: BTreeMap<Partition, Vector>,
+    pending: bool,
+    awaiting_reply: bool,
+    done: bool,
+    idle_rounds: u32,
+    page_bytes: u32,
+    stats: SessionStats,
+}
+
+/// After this many rounds without progress a session gives up.
+const MAX_IDLE_ROUNDS: u32 = 3;
+
+impl ClientSession {
+    /// A session with the peer named `peer` (a stable label, e.g. "hub"),
+    /// syncing the partitions the store holds plus `wanted`.
+    pub fn new(peer: &str, wanted: impl IntoIterator<Item = Partition>) -> Self {
+        ClientSession {
+            peer: peer.to_owned(),
+            wanted: wanted.into_iter().collect(),
+            sent: BTreeMap::new(),
+            pending: true,
+            awaiting_reply: false,
+            done: false,
+            idle_rounds: 0,
+            page_bytes: DEFAULT_PAGE_BYTES,
+            stats: SessionStats::default(),
+        }
+    }
+
+    /// Use pages of about `bytes` in both directions.
+    pub fn with_page_bytes(mut self, bytes: u32) -> Self {
+        self.page_bytes = bytes.max(1024);
+        self
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// True once both sides hold the same changes.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The next request to send, or `None` when the session is finished.
+    pub fn poll_request<L: ChangeLog>(&mut self, log: &L) -> Result<Option<SyncRequest>, Error> {
+        if self.done || !self.pending {
+            return Ok(None);
+        }
+        let mut partitions: BTreeSet<Partition> = log.partitions()?.into_iter().collect();
+        partitions.extend(self.wanted.iter().cloned());
+        let mut budget = self.page_bytes as usize;
+        let mut offers = Vec::with_capacity(partitions.len());
+        self.sent.clear();
+        for partition in partitions {
+            let have = log.vector(&partition)?;
+            let known = log.peer_vector(&self.peer, &partition)?;
+            let entries = if known.dominates(&have) || budget == 0 {
+                Vec::new()
+            } else {
+                let (entries, _more) = log.entries_after(&partition, &known, budget)?;
+                let used: usize = entries.iter().map(|e| e.change.len() + e.record_id.len() + 24).sum();
+                budget = budget.saturating_sub(used);
+                entries
+            };
+            self.stats.entries_sent += entries.len() as u64;
+            self.sent.insert(partition.clone(), have.clone());
+            offers.push(Offer { partition, have, entries });
+        }
+        self.stats.rounds += 1;
+        self.pending = false;
+        self.awaiting_reply = true;
+        Ok(Some(SyncRequest { offers, discover: true, max_reply_bytes: self.page_bytes }))
+    }
+
+    /// Apply the hub's reply durably and decide whether another round is needed.
+    pub fn handle_reply<L: ChangeLog>(&mut self, log: &mut L, reply: SyncReply) -> Result<(), Error> {
+        if !self.awaiting_reply {
+            return Err(Error::UnexpectedReply);
+        }
+        self.awaiting_reply = false;
+        let mut again = false;
+        let mut progressed = false;
+        for answer in reply.answers {
+            let partition = answer.partition;
+            self.wanted.insert(partition.clone());
+            match answer.body {
+                AnswerBody::UpToDate => {
+                    let Some(have) = self.sent.get(&partition) else { continue };
+                    let before = log.peer_vector(&self.peer, &partition)?;
+                    if !before.same_as(have) {
+                        log.set_peer_vector(&self.peer, &partition, have)?;
+                        progressed = true;
+                    }
+                }
+                AnswerBody::Changes { hub_have, entries, more } => {
+                    let before = log.peer_vector(&self.peer, &partition)?;
+                    let outcome = log.apply(&partition, &entries, Some((&self.peer, &hub_have)))?;
+                    self.stats.entries_applied += outcome.applied;
+                    self.stats.duplicates += outcome.duplicates;
+                    if outcome.applied > 0 || !before.same_as(&hub_have) {
+                        progressed = true;
+                    }
+                    if more || !outcome.vector.same_as(&hub_have) {
+                        again = true;
+                    }
+                }
+            }
+        }
+        // Anything still unpushed (the request was capped at a page)?
+        for (partition, have) in &self.sent {
+            let known = log.peer_vector(&self.peer, partition)?;
+            if !known.dominates(have) {
+                again = true;
+            }
+        }
+        if again {
+            self.idle_rounds = if progressed { 0 } else { self.idle_rounds + 1 };
+            if self.idle_rounds >= MAX_IDLE_ROUNDS {
+                return Err(Error::NoProgress);
+            }
+            self.pending = true;
+        } else {
+            self.done = true;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,575 @@
+//! The encrypted offline store: SQLCipher (SQLite WAL, 8 KiB pages) holding one
+//! Automerge document per record and a per-partition, per-origin change log.
+//!
+//! Tables (schema version [`SCHEMA_VERSION`]):
+//! - `meta`: this store's origin (Automerge actor id).
+//! - `records`: the saved Automerge document of each `(partition, record_id)`.
+//! - `changes`: every Automerge change the store holds, keyed by
+//!   `(partition, origin, seq)`; `local_seq` is the order it was inserted here,
+//!   which is always a causal order.
+//! - `cursors`: this store's own version vector per partition: for each origin
+//!   the highest `seq` it holds (it always holds the whole prefix `1..=seq`).
+//! - `peer_cursors`: the last vector a peer (the hub) confirmed it holds.
+//!
+//! Every write runs in one SQLite transaction with `synchronous = FULL`: when
+//! a method returns `Ok`, the data survives a power cut.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, AutoCommit, Change, transaction::CommitOptions};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::mapping::{self, Conflict, PathSegment};
+use crate::protocol::{ChangeLog, Entry, Origin, Vector};
+use crate::{Error, Partition};
+
+/// The schema version this code writes. Older stores are migrated on open.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Schema migrations; `MIGRATIONS[i]` moves a store from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // v1: records, change log, cursors.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE records (
+        partition TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        doc BLOB NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (partition, record_id)) WITHOUT ROWID;
+     CREATE TABLE changes (
+        local_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        partition TEXT NOT NULL,
+        origin BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        record_id TEXT NOT NULL,
+        change BLOB NOT NULL,
+        UNIQUE (partition, origin, seq));
+     CREATE TABLE cursors (
+        partition TEXT NOT NULL,
+        origin BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (partition, origin)) WITHOUT ROWID;",
+    // v2: peer cursors and the index that serves a partition's log in causal order.
+    "CREATE TABLE peer_cursors (
+        peer TEXT NOT NULL,
+        partition TEXT NOT NULL,
+        origin BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (peer, partition, origin)) WITHOUT ROWID;
+     CREATE INDEX changes_by_partition ON changes (partition, local_seq);",
+];
+
+const KEY_LEN: usize = 32;
+
+/// Create a new random device secret (32 bytes, hex) at `path` with mode 0600.
+/// Fails if the file already exists, so a key is never overwritten.
+pub fn create_key_file(path: &Path) -> Result<(), Error> {
+    let mut key = [0u8; KEY_LEN];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key).map_err(|_| Error::Random)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+    file.write_all(hex::encode(key).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+    Ok(())
+}
+
+/// Create the key file unless it exists.
+pub fn ensure_key_file(path: &Path) -> Result<(), Error> {
+    if path.exists() { Ok(()) } else { create_key_file(path) }
+}
+
+fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::KeyFilePermissions { path: path.to_owned(), mode: mode & 0o777 });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+    let bytes = hex::decode(text.trim()).map_err(|_| Error::KeyFileInvalid { path: path.to_owned() })?;
+    bytes.try_into().map_err(|_| Error::KeyFileInvalid { path: path.to_owned() })
+}
+
+/// Open an SQLCipher connection with the key in `key_path`, verifying the key.
+pub(crate) fn open_encrypted(db_path: &Path, key_path: &Path) -> Result<Connection, Error> {
+    let key = read_key_file(key_path)?;
+    let conn = Connection::open(db_path)?;
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 8192;", hex::encode(key)))?;
+    // The first read decrypts page 1: a wrong key fails here, before anything is written.
+    let check: Result<i64, rusqlite::Error> = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+    if let Err(e) = check {
+        return Err(match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => Error::WrongKey { path: db_path.to_owned() },
+            _ => Error::Sqlite(e),
+        });
+    }
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), Error> {
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")?;
+    Ok(())
+}
+
+/// Bring the schema to [`SCHEMA_VERSION`]; refuse stores written by newer code.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<u32, Error> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let target = migrations.len() as u32;
+    if current > target {
+        return Err(Error::SchemaTooNew { found: current, supported: target });
+    }
+    for (index, sql) in migrations.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "store schema migrated");
+    }
+    Ok(target)
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A new change was committed durably; its sequence number for this origin.
+    Changed {
+        /// Sequence number in `(partition, this origin)`.
+        seq: u64,
+    },
+    /// The record already had exactly this content: nothing written.
+    Unchanged,
+}
+
+/// The offline store. One per device (and one inside the hub).
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("origin", &self.actor.to_hex_string()).finish()
+    }
+}
+
+impl Store {
+    /// Open (or create) the encrypted store at `db_path` with the device secret
+    /// in `key_path` (which must exist and have mode 0600; see [`create_key_file`]).
+    /// A wrong key gives [`Error::WrongKey`] and leaves the file untouched.
+    pub fn open(db_path: &Path, key_path: &Path) -> Result<Self, Error> {
+        let mut conn = open_encrypted(db_path, key_path)?;
+        migrate(&mut conn, MIGRATIONS)?;
+        let actor = load_or_create_actor(&conn)?;
+        Ok(Store { conn, actor, path: Some(db_path.to_owned()) })
+    }
+
+    /// A store in memory (not encrypted, not durable): for tests and simulations.
+    pub fn open_in_memory() -> Result<Self, Error> {
+        let mut conn = Connection::open_in_memory()?;
+        migrate(&mut conn, MIGRATIONS)?;
+        let actor = load_or_create_actor(&conn)?;
+        Ok(Store { conn, actor, path: None })
+    }
+
+    /// This store's origin: the Automerge actor id of every local change.
+    pub fn origin(&self) -> Origin {
+        Origin(self.actor.to_bytes().to_vec())
+    }
+
+    /// Write `value` as the record `record_id` of `partition`. Only fields that
+    /// changed produce a change; returns once the change is durable.
+    pub fn put<T: Serialize>(&mut self, partition: &Partition, record_id: &str, value: &T) -> Result<Saved, Error> {
+        let json = serde_json::to_value(value).map_err(Error::Serialize)?;
+        self.edit(partition, record_id, |doc| mapping::reconcile_root(doc, &json))
+    }
+
+    /// Read the record back (winning values where fields are in conflict).
+    pub fn get<T: DeserializeOwned>(&self, partition: &Partition, record_id: &str) -> Result<Option<T>, Error> {
+        let Some(doc) = self.load_doc(partition, record_id)? else { return Ok(None) };
+        let json = mapping::hydrate(&doc)?;
+        serde_json::from_value(json).map(Some).map_err(Error::Deserialize)
+    }
+
+    /// Read the record as JSON.
+    pub fn get_json(&self, partition: &Partition, record_id: &str) -> Result<Option<serde_json::Value>, Error> {
+        let Some(doc) = self.load_doc(partition, record_id)? else { return Ok(None) };
+        mapping::hydrate(&doc).map(Some)
+    }
+
+    /// Record ids of a partition, sorted.
+    pub fn list(&self, partition: &Partition) -> Result<Vec<String>, Error> {
+        let mut stmt = self.conn.prepare_cached("SELECT record_id FROM records WHERE partition = ?1 ORDER BY record_id")?;
+        let ids = stmt.query_map([partition.as_str()], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    /// All partitions this store holds, sorted.
+    pub fn partitions(&self) -> Result<Vec<Partition>, Error> {
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT partition FROM cursors ORDER BY partition")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        names.into_iter().map(Partition::new).collect()
+    }
+
+    /// Fields of the record changed concurrently on several devices.
+    pub fn conflicts(&self, partition: &Partition, record_id: &str) -> Result<Vec<Conflict>, Error> {
+        let Some(mut doc) = self.load_doc(partition, record_id)? else { return Err(Error::RecordNotFound) };
+        mapping::conflicts(&mut doc)
+    }
+
+    /// Resolve a conflict (or simply set one field): replaces every concurrent
+    /// value at `path` with `value`. The resolution is a change like any other
+    /// and syncs to every device.
+    pub fn resolve(
+        &mut self,
+        partition: &Partition,
+        record_id: &str,
+        path: &[PathSegment],
+        value: &serde_json::Value,
+    ) -> Result<Saved, Error> {
+        if self.load_doc(partition, record_id)?.is_none() {
+            return Err(Error::RecordNotFound);
+        }
+        self.edit(partition, record_id, |doc| {
+            let (obj, prop) = mapping::parent_of(doc, path)?;
+            mapping::overwrite_prop(doc, &obj, prop, value)
+        })
+    }
+
+    /// The version vector this store holds for `partition`.
+    pub fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
+        read_vector(&self.conn, "SELECT origin, seq FROM cursors WHERE partition = ?1", &[partition.as_str()])
+    }
+
+    /// Number of changes in the log of `partition`.
+    pub fn change_count(&self, partition: &Partition) -> Result<u64, Error> {
+        let n: i64 =
+            self.conn.query_row("SELECT count(*) FROM changes WHERE partition = ?1", [partition.as_str()], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// The saved Automerge document bytes of a record (for baselines and export).
+    pub fn document_bytes(&self, partition: &Partition, record_id: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT doc FROM records WHERE partition = ?1 AND record_id = ?2",
+                params![partition.as_str(), record_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn load_doc(&self, partition: &Partition, record_id: &str) -> Result<Option<AutoCommit>, Error> {
+        load_doc_from(&self.conn, partition.as_str(), record_id)
+    }
+
+    fn edit(
+        &mut self,
+        partition: &Partition,
+        record_id: &str,
+        f: impl FnOnce(&mut AutoCommit) -> Result<(), Error>,
+    ) -> Result<Saved, Error> {
+        validate_record_id(record_id)?;
+        let tx = self.conn.transaction()?;
+        let mut doc = load_doc_from(&tx, partition.as_str(), record_id)?.unwrap_or_default();
+        doc.set_actor(self.actor.clone());
+        f(&mut doc)?;
+        let time = now_ms();
+        if doc.commit_with(CommitOptions::default().with_time(time)).is_none() {
+            return Ok(Saved::Unchanged);
+        }
+        let Some(change) = doc.get_last_local_change() else { return Ok(Saved::Unchanged) };
+        let origin = Origin(self.actor.to_bytes().to_vec());
+        let seq = current_seq(&tx, partition.as_str(), &origin)? + 1;
+        insert_change(&tx, partition.as_str(), &origin, seq, record_id, change.raw_bytes())?;
+        save_doc(&tx, partition.as_str(), record_id, &mut doc, time)?;
+        tx.commit()?;
+        Ok(Saved::Changed { seq })
+    }
+
+    /// Apply changes received from a peer, in one durable transaction, and
+    /// optionally record the peer's vector. Duplicates are skipped; an entry
+    /// that would leave a gap in an origin's sequence is refused (with the
+    /// rest of that origin's entries), so the vector stays exact.
+    /// Returns the store's new vector for the partition.
+    pub fn apply_entries(
+        &mut self,
+        partition: &Partition,
+        entries: &[Entry],
+        peer: Option<(&str, &Vector)>,
+    ) -> Result<ApplyOutcome, Error> {
+        let tx = self.conn.transaction()?;
+        let p = partition.as_str();
+        let mut vector = read_vector(&tx, "SELECT origin, seq FROM cursors WHERE partition = ?1", &[p])?;
+        let mut docs: HashMap<String, AutoCommit> = HashMap::new();
+        let mut outcome = ApplyOutcome::default();
+        let mut blocked: Vec<Origin> = Vec::new();
+        for entry in entries {
+            let have = vector.get(&entry.origin);
+            if entry.seq <= have {
+                outcome.duplicates += 1;
+                continue;
+            }
+            if entry.seq != have + 1 || blocked.contains(&entry.origin) {
+                blocked.push(entry.origin.clone());
+                outcome.refused += 1;
+                continue;
+            }
+            validate_record_id(&entry.record_id)?;
+            let change = Change::from_bytes(entry.change.clone()).map_err(|_| Error::BadChange)?;
+            if change.actor_id().to_bytes() != entry.origin.0.as_slice() {
+                return Err(Error::BadChange);
+            }
+            let doc = match docs.entry(entry.record_id.clone()) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(load_doc_from(&tx, p, &entry.record_id)?.unwrap_or_default())
+                }
+            };
+            doc.apply_changes([change])?;
+            insert_change(&tx, p, &entry.origin, entry.seq, &entry.record_id, &entry.change)?;
+            vector.set(entry.origin.clone(), entry.seq);
+            outcome.applied += 1;
+        }
+        let time = now_ms();
+        for (record_id, mut doc) in docs {
+            if !doc.get_missing_deps(&[]).is_empty() {
+                tracing::warn!(partition = p, "record waits for changes it depends on");
+            }
+            save_doc(&tx, p, &record_id, &mut doc, time)?;
+        }
+        if let Some((peer, peer_vector)) = peer {
+            write_peer_vector(&tx, peer, p, peer_vector)?;
+        }
+        tx.commit()?;
+        outcome.vector = vector;
+        Ok(outcome)
+    }
+
+    /// The last vector `peer` confirmed for `partition` (empty if never synced).
+    pub fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error> {
+        read_vector(
+            &self.conn,
+            "SELECT origin, seq FROM peer_cursors WHERE peer = ?1 AND partition = ?2",
+            &[peer, partition.as_str()],
+        )
+    }
+
+    /// Record the vector `peer` confirmed for `partition`.
+    pub fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        write_peer_vector(&tx, peer, partition.as_str(), vector)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The changes of `partition` that a holder of `after` lacks, in causal
+    /// order, up to about `budget` bytes (at least one entry). The flag says
+    /// whether more remain.
+    pub fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error> {
+        let p = partition.as_str();
+        let mine = self.vector(partition)?;
+        // Where to start scanning: the earliest local position of any missing entry.
+        let mut start: Option<i64> = None;
+        for (origin, &seq) in &mine.0 {
+            if seq > after.get(origin) {
+                let first: Option<i64> = self.conn.query_row(
+                    "SELECT MIN(local_seq) FROM changes WHERE partition = ?1 AND origin = ?2 AND seq > ?3",
+                    params![p, origin.0, after.get(origin) as i64],
+                    |r| r.get(0),
+                )?;
+                if let Some(first) = first {
+                    start = Some(start.map_or(first, |s: i64| s.min(first)));
+                }
+            }
+        }
+        let Some(start) = start else { return Ok((Vec::new(), false)) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT origin, seq, record_id, change FROM changes WHERE partition = ?1 AND local_seq >= ?2 ORDER BY local_seq",
+        )?;
+        let mut rows = stmt.query(params![p, start])?;
+        let mut out = Vec::new();
+        let mut size = 0usize;
+        while let Some(row) = rows.next()? {
+            let origin = Origin(row.get(0)?);
+            let seq: i64 = row.get(1)?;
+            if seq as u64 <= after.get(&origin) {
+                continue;
+            }
+            let entry = Entry { origin, seq: seq as u64, record_id: row.get(2)?, change: row.get(3)? };
+            let entry_size = entry.change.len() + entry.record_id.len() + 24;
+            if !out.is_empty() && size + entry_size > budget {
+                return Ok((out, true));
+            }
+            size += entry_size;
+            out.push(entry);
+        }
+        Ok((out, false))
+    }
+}
+
+/// Result of [`Store::apply_entries`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    /// Changes newly applied.
+    pub applied: u64,
+    /// Changes already held (harmless replays).
+    pub duplicates: u64,
+    /// Changes refused because an earlier change of their origin is missing.
+    pub refused: u64,
+    /// The store's vector for the partition afterwards.
+    pub vector: Vector,
+}
+
+impl ChangeLog for Store {
+    fn partitions(&self) -> Result<Vec<Partition>, Error> {
+        Store::partitions(self)
+    }
+    fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
+        Store::vector(self, partition)
+    }
+    fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error> {
+        Store::entries_after(self, partition, after, budget)
+    }
+    fn apply(&mut self, partition: &Partition, entries: &[Entry], peer: Option<(&str, &Vector)>) -> Result<ApplyOutcome, Error> {
+        self.apply_entries(partition, entries, peer)
+    }
+    fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error> {
+        Store::peer_vector(self, peer, partition)
+    }
+    fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error> {
+        Store::set_peer_vector(self, peer, partition, vector)
+    }
+}
+
+fn validate_record_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control()) {
+        return Err(Error::InvalidRecordId);
+    }
+    Ok(())
+}
+
+fn load_or_create_actor(conn: &Connection) -> Result<ActorId, Error> {
+    let existing: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0)).optional()?;
+    if let Some(bytes) = existing {
+        return Ok(ActorId::from(bytes));
+    }
+    let mut bytes = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| Error::Random)?;
+    conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?1)", [bytes.to_vec()])?;
+    Ok(ActorId::from(bytes.to_vec()))
+}
+
+fn load_doc_from(conn: &Connection, partition: &str, record_id: &str) -> Result<Option<AutoCommit>, Error> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT doc FROM records WHERE partition = ?1 AND record_id = ?2")?
+        .query_row(params![partition, record_id], |r| r.get(0))
+        .optional()?;
+    match bytes {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(AutoCommit::load(&bytes)?)),
+    }
+}
+
+fn save_doc(tx: &Transaction<'_>, partition: &str, record_id: &str, doc: &mut AutoCommit, time: i64) -> Result<(), Error> {
+    let bytes = doc.save();
+    tx.prepare_cached(
+        "INSERT INTO records (partition, record_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (partition, record_id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
+    )?
+    .execute(params![partition, record_id, bytes, time])?;
+    Ok(())
+}
+
+fn current_seq(tx: &Transaction<'_>, partition: &str, origin: &Origin) -> Result<u64, Error> {
+    let seq: Option<i64> = tx
+        .prepare_cached("SELECT seq FROM cursors WHERE partition = ?1 AND origin = ?2")?
+        .query_row(params![partition, origin.0], |r| r.get(0))
+        .optional()?;
+    Ok(seq.unwrap_or(0) as u64)
+}
+
+fn insert_change(
+    tx: &Transaction<'_>,
+    partition: &str,
+    origin: &Origin,
+    seq: u64,
+    record_id: &str,
+    change: &[u8],
+) -> Result<(), Error> {
+    tx.prepare_cached("INSERT INTO changes (partition, origin, seq, record_id, change) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![partition, origin.0, seq as i64, record_id, change])?;
+    tx.prepare_cached(
+        "INSERT INTO cursors (partition, origin, seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (partition, origin) DO UPDATE SET seq = excluded.seq",
+    )?
+    .execute(params![partition, origin.0, seq as i64])?;
+    Ok(())
+}
+
+fn read_vector(conn: &Connection, sql: &str, args: &[&str]) -> Result<Vector, Error> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+        Ok((Origin(r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64))
+    })?;
+    let mut map = BTreeMap::new();
+    for row in rows {
+        let (origin, seq) = row?;
+        map.insert(origin, seq);
+    }
+    Ok(Vector(map))
+}
+
+fn write_peer_vector(tx: &Transaction<'_>, peer: &str, partition: &str, vector: &Vector) -> Result<(), Error> {
+    tx.prepare_cached("DELETE FROM peer_cursors WHERE peer = ?1 AND partition = ?2")?.execute(params![peer, partition])?;
+    let mut stmt = tx.prepare_cached("INSERT INTO peer_cursors (peer, partition, origin, seq) VALUES (?1, ?2, ?3, ?4)")?;
+    for (origin, seq) in &vector.0 {
+        stmt.execute(params![peer, partition, origin.0, *seq as i64])?;
+    }
+    Ok(())
+}
+
+/// Helpers for migration tests: build a store at an old schema version.
+#[doc(hidden)]
+pub mod testing {
+    use super::*;
+
+    /// Create an encrypted store migrated only up to `version`.
+    pub fn create_at_version(db_path: &Path, key_path: &Path, version: usize) -> Result<(), Error> {
+        let mut conn = open_encrypted(db_path, key_path)?;
+        migrate(&mut conn, &MIGRATIONS[..version.min(MIGRATIONS.len())])?;
+        load_or_create_actor(&conn)?;
+        Ok(())
+    }
+
+    /// The schema version in the file.
+    pub fn schema_version(db_path: &Path, key_path: &Path) -> Result<u32, Error> {
+        let conn = open_encrypted(db_path, key_path)?;
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Overwrite the schema version (to simulate a store from newer code).
+    pub fn set_schema_version(db_path: &Path, key_path: &Path, version: u32) -> Result<(), Error> {
+        let conn = open_encrypted(db_path, key_path)?;
+        conn.pragma_update(None, "user_version", version)?;
+        Ok(())
+    }
+}
