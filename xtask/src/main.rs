@@ -1,1 +1,346 @@
-fn main() {}
+//! `cargo xtask` — build, demo, test and benchmark automation for Xã Số.
+//!
+//! * `cargo xtask demo`  — checks the system packages, builds, runs the kiosk in demo mode.
+//! * `cargo xtask test`  — the same set-up, then every test, doc test, rustfmt and clippy.
+//! * `cargo xtask bench NAME` — runs the benchmark binary `xaso-bench-NAME` in release mode,
+//!   prints its figures and writes `target/bench/NAME.json`.
+//! * `cargo xtask deps`  — only the system-package check (and install, as root).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => match args.get(1) {
+            Some(name) => bench(name, &args[2..]),
+            None => Err(anyhow::anyhow!(
+                "usage: cargo xtask bench NAME (see docs/benchmarks.md)"
+            )),
+        },
+        Some("deps") => ensure_packages(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <demo|test|bench NAME|deps>\n\n  \
+                 demo         build and run the kiosk in demo mode\n  \
+                 test         run every test, rustfmt and clippy\n  \
+                 bench NAME   run a benchmark (card, sync, hub, kiosk)\n  \
+                 deps         check and install the Debian packages needed"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    // xtask/ sits directly under the workspace root
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    eprintln!("xtask: {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start: {what}"))?;
+    if !status.success() {
+        bail!("failed ({status}): {what}");
+    }
+    Ok(())
+}
+
+/// The packages listed in `xtask/packages.txt`.
+fn required_packages() -> Vec<String> {
+    include_str!("../packages.txt")
+        .lines()
+        .filter_map(|l| l.split('#').next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn is_installed(package: &str) -> Option<bool> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    Some(
+        out.status.success()
+            && String::from_utf8_lossy(&out.stdout).contains("install ok installed"),
+    )
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Checks the Debian packages; installs the missing ones when running as root, otherwise
+/// prints the exact command and fails.
+fn ensure_packages() -> Result<()> {
+    let wanted = required_packages();
+    let mut missing = Vec::new();
+    for p in &wanted {
+        match is_installed(p) {
+            Some(true) => {}
+            Some(false) => missing.push(p.clone()),
+            None => {
+                eprintln!(
+                    "xtask: dpkg-query is not available, so this is not a Debian-like system.\n\
+                     xtask: make sure the equivalents of these packages are installed: {}",
+                    wanted.join(" ")
+                );
+                return Ok(());
+            }
+        }
+    }
+    if missing.is_empty() {
+        eprintln!("xtask: system packages present ({})", wanted.len());
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    if !is_root() {
+        bail!(
+            "missing system packages: {list}\n  install them with:\n    sudo apt-get install -y {list}\n  then run the command again"
+        );
+    }
+    eprintln!("xtask: installing missing system packages: {list}");
+    run(
+        Command::new("apt-get").arg("update").arg("-q"),
+        "apt-get update",
+    )?;
+    run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &format!("apt-get install {list}"),
+    )
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    ensure_packages()?;
+    if !has_nextest() {
+        run(
+            cargo().args(["install", "--locked", "cargo-nextest"]),
+            "installing cargo-nextest from crates.io",
+        )?;
+    }
+    run(
+        cargo().args(["fmt", "--all", "--check"]),
+        "cargo fmt --check",
+    )?;
+    run(
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy --workspace --all-targets -- -D warnings",
+    )?;
+    run(
+        cargo()
+            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .args(extra),
+        "cargo nextest run --workspace",
+    )?;
+    run(
+        cargo().args(["test", "--workspace", "--doc"]),
+        "cargo test --workspace --doc",
+    )?;
+    eprintln!("xtask: all checks passed");
+    Ok(())
+}
+
+fn workspace_has_package(name: &str) -> bool {
+    cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout);
+            text.contains(&format!("\"name\":\"{name}\""))
+        })
+        .unwrap_or(false)
+}
+
+fn has_display() -> bool {
+    let env_set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if env_set("DISPLAY") || env_set("WAYLAND_DISPLAY") {
+        return true;
+    }
+    std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with("card"))
+        })
+        .unwrap_or(false)
+}
+
+fn demo(extra: &[String]) -> Result<()> {
+    ensure_packages()?;
+    if workspace_has_package("xaso-kiosk") {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "--package",
+            "xaso-kiosk",
+            "--bin",
+            "xaso-kiosk",
+            "--",
+            "--demo",
+        ]);
+        if !has_display() {
+            eprintln!(
+                "xtask: no display here (no DISPLAY, no WAYLAND_DISPLAY, no /dev/dri/card*).\n\
+                 xtask: running the resident's journey headless instead; screenshots go to target/demo-screenshots/"
+            );
+            cmd.args(["--headless", "--screenshots"])
+                .arg(root().join("target/demo-screenshots"));
+        }
+        cmd.args(extra);
+        return run(&mut cmd, "xaso-kiosk --demo");
+    }
+    eprintln!(
+        "xtask: the kiosk app is not built yet; showing the procedure catalog and a sample \
+         dossier in the terminal instead (the real domain logic, no UI)."
+    );
+    run(
+        cargo().args([
+            "run",
+            "--quiet",
+            "--package",
+            "xaso-services",
+            "--example",
+            "catalog",
+        ]),
+        "catalog walk",
+    )
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!(
+        "{cpu}, {cores} cores, {mem_gib:.0} GiB, {}",
+        std::env::consts::ARCH
+    )
+}
+
+fn bench(name: &str, extra: &[String]) -> Result<()> {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!("benchmark names are letters, digits, - and _");
+    }
+    ensure_packages()?;
+    let bin = format!("xaso-bench-{name}");
+    eprintln!("xtask: running {bin} (release build)");
+    let out = cargo()
+        .args(["run", "--release", "--bin", &bin, "--"])
+        .args(extra)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {bin}"))?;
+    if !out.status.success() {
+        bail!(
+            "{bin} failed ({}); is there a binary target named {bin}?",
+            out.status
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .context("the benchmark printed nothing")?;
+    let figures: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(last).with_context(|| {
+            format!("the last line of {bin}'s output is not a flat JSON object: {last}")
+        })?;
+    if let Some((k, _)) = figures.iter().find(|(_, v)| !v.is_number()) {
+        bail!("figure `{k}` is not a number");
+    }
+    let mut record: BTreeMap<String, serde_json::Value> = figures.clone();
+    let machine = machine();
+    let date = jiff::ZonedDateTime::now()
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string();
+    record.insert("machine".into(), machine.clone().into());
+    record.insert("date".into(), date.clone().into());
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    let width = figures.keys().map(String::len).max().unwrap_or(6).max(6);
+    let mut table = format!("\n{:width$}  value\n{:-<width$}  -----\n", "figure", "");
+    for (k, v) in &figures {
+        table.push_str(&format!("{k:width$}  {v}\n"));
+    }
+    table.push_str(&format!(
+        "\nmachine: {machine}\ndate:    {date}\nwritten: {}\n",
+        path.display()
+    ));
+    eprint!("{table}");
+    Ok(())
+}
