@@ -488,13 +488,13 @@ impl Catalog {
                 );
                 let mut score = 0;
                 for word in &words {
-                    if name.contains(word.as_str()) {
-                        score += 2;
-                    } else if rest.contains(word.as_str()) {
-                        score += 1;
-                    } else {
-                        return None;
-                    }
+                    score += match (word_match(&name, word), word_match(&rest, word)) {
+                        (Some(WordMatch::Whole), _) => 4,
+                        (Some(WordMatch::Prefix), _) => 3,
+                        (None, Some(WordMatch::Whole)) => 2,
+                        (None, Some(WordMatch::Prefix)) => 1,
+                        (None, None) => return None,
+                    };
                 }
                 Some((score, p))
             })
@@ -502,6 +502,27 @@ impl Catalog {
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.code.cmp(&b.1.code)));
         hits.into_iter().map(|(_, p)| p).collect()
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordMatch {
+    Whole,
+    Prefix,
+}
+
+/// How well `word` matches some word of the folded `text`: a whole word beats the start of
+/// a word ("tu" is all of "tu" in "khai tu" but only the start of "tuoi").
+fn word_match(text: &str, word: &str) -> Option<WordMatch> {
+    let mut best = None;
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w == word {
+            return Some(WordMatch::Whole);
+        }
+        if w.starts_with(word) {
+            best = Some(WordMatch::Prefix);
+        }
+    }
+    best
 }
 
 fn invalid(file: &str, message: String) -> CatalogError {
