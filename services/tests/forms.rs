@@ -20,7 +20,7 @@ fn date_for(def: &FieldDef) -> Date {
     };
     let mut d = date(TODAY.year() - years_back, 3, 15);
     if let Some(max) = def.max_age_years {
-        while age_in_years(d, TODAY) > i32::try_from(max).unwrap() {
+        while i64::from(age_in_years(d, TODAY)) > i64::from(max) {
             d = date(d.year() + 1, 3, 15);
         }
     }
