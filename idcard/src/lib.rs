@@ -1,0 +1,6 @@
+pub mod apdu;
+pub mod bac;
+pub mod error;
+pub mod lds;
+pub mod sm;
+pub mod tlv;
