@@ -1,0 +1,218 @@
+//! Test PKI for the software card: a test CSCA and a test document signer (ECDSA P-256),
+//! generated in code from a seed (deterministic, so a CSCA file written once stays valid),
+//! and the EF.SOD signer. These keys are for tests and demos only and must never be put in a
+//! production trust store.
+
+use crate::pa::{DataGroupHash, ID_LDS_SECURITY_OBJECT, LdsSecurityObject, TrustStore};
+use crate::tlv;
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use const_oid::db::{rfc5280, rfc5911, rfc5912};
+use der::asn1::{BitString, OctetString, SetOfVec, UtcTime};
+use der::{Any, DateTime, EncodePem, Encode, Tag};
+use p256::ecdsa::{DerSignature, SigningKey, signature::Signer};
+use sha2::{Digest, Sha256};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use thiserror::Error;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+use x509_cert::{Certificate, TbsCertificate, Version};
+
+#[derive(Debug, Error)]
+#[error("test PKI: {0}")]
+pub struct PkiError(String);
+
+fn e<E: std::fmt::Display>(x: E) -> PkiError {
+    PkiError(x.to_string())
+}
+
+fn key_from_seed(seed: &str, label: &str) -> Result<SigningKey, PkiError> {
+    let mut h = Sha256::digest(format!("{seed}/{label}").as_bytes());
+    for _ in 0..16 {
+        if let Ok(k) = SigningKey::from_bytes(&h) {
+            return Ok(k);
+        }
+        h = Sha256::digest(h);
+    }
+    Err(PkiError("no valid key from seed".into()))
+}
+
+fn alg(oid: const_oid::ObjectIdentifier) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned { oid, parameters: None }
+}
+
+fn utc(y: u16) -> Result<Time, PkiError> {
+    Ok(Time::UtcTime(UtcTime::from_date_time(DateTime::new(y, 1, 1, 0, 0, 0).map_err(e)?).map_err(e)?))
+}
+
+fn certificate(
+    serial: u8,
+    issuer: &Name,
+    subject: &Name,
+    key: &SigningKey,
+    signer: &SigningKey,
+    ca: bool,
+    years: (u16, u16),
+) -> Result<Certificate, PkiError> {
+    let spki = SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(e)?;
+    let mut extensions = Vec::new();
+    if ca {
+        let bc = BasicConstraints { ca: true, path_len_constraint: Some(0) };
+        extensions.push(Extension {
+            extn_id: rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            critical: true,
+            extn_value: OctetString::new(bc.to_der().map_err(e)?).map_err(e)?,
+        });
+    }
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: SerialNumber::new(&[serial]).map_err(e)?,
+        signature: alg(rfc5912::ECDSA_WITH_SHA_256),
+        issuer: issuer.clone(),
+        validity: Validity { not_before: utc(years.0)?, not_after: utc(years.1)? },
+        subject: subject.clone(),
+        subject_public_key_info: spki,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: if extensions.is_empty() { None } else { Some(extensions) },
+    };
+    let sig: DerSignature = signer.sign(&tbs.to_der().map_err(e)?);
+    Ok(Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
+        signature: BitString::from_bytes(sig.as_bytes()).map_err(e)?,
+    })
+}
+
+/// A test CSCA and document signer.
+pub struct TestPki {
+    pub csca: Certificate,
+    pub ds: Certificate,
+    ds_key: SigningKey,
+}
+
+impl TestPki {
+    /// The project's default test PKI (seed "xaso-test-csca").
+    pub fn default_test() -> Result<TestPki, PkiError> {
+        TestPki::generate("xaso-test-csca")
+    }
+
+    pub fn generate(seed: &str) -> Result<TestPki, PkiError> {
+        let csca_key = key_from_seed(seed, "csca")?;
+        let ds_key = key_from_seed(seed, "ds")?;
+        let csca_name = Name::from_str(&format!("CN=Xa So TEST CSCA {seed},O=Xa So test only,C=VN")).map_err(e)?;
+        let ds_name = Name::from_str(&format!("CN=Xa So TEST Document Signer {seed},O=Xa So test only,C=VN")).map_err(e)?;
+        let csca = certificate(1, &csca_name, &csca_name, &csca_key, &csca_key, true, (2024, 2045))?;
+        let ds = certificate(2, &csca_name, &ds_name, &ds_key, &csca_key, false, (2024, 2040))?;
+        Ok(TestPki { csca, ds, ds_key })
+    }
+
+    pub fn trust_store(&self) -> TrustStore {
+        TrustStore::from_certificates(vec![self.csca.clone()])
+    }
+
+    pub fn csca_pem(&self) -> Result<String, PkiError> {
+        self.csca.to_pem(der::pem::LineEnding::LF).map_err(e)
+    }
+
+    /// Build EF.SOD (tag 77) over the given data groups with SHA-256 and ECDSA P-256.
+    pub fn sign_sod(&self, data_groups: &BTreeMap<u8, Vec<u8>>) -> Result<Vec<u8>, PkiError> {
+        let hashes = data_groups
+            .iter()
+            .map(|(n, b)| {
+                Ok(DataGroupHash {
+                    data_group_number: *n,
+                    data_group_hash_value: OctetString::new(Sha256::digest(b).to_vec()).map_err(e)?,
+                })
+            })
+            .collect::<Result<Vec<_>, PkiError>>()?;
+        let lds = LdsSecurityObject {
+            version: 0,
+            hash_algorithm: alg(rfc5912::ID_SHA_256),
+            data_group_hash_values: hashes,
+            lds_version_info: None,
+        };
+        let econtent = lds.to_der().map_err(e)?;
+        let attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
+            Attribute {
+                oid: rfc5911::ID_CONTENT_TYPE,
+                values: SetOfVec::try_from(vec![Any::encode_from(&ID_LDS_SECURITY_OBJECT).map_err(e)?]).map_err(e)?,
+            },
+            Attribute {
+                oid: rfc5911::ID_MESSAGE_DIGEST,
+                values: SetOfVec::try_from(vec![Any::new(Tag::OctetString, Sha256::digest(&econtent).to_vec()).map_err(e)?])
+                    .map_err(e)?,
+            },
+        ])
+        .map_err(e)?;
+        let sig: DerSignature = self.ds_key.sign(&attrs.to_der().map_err(e)?);
+        let si = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: self.ds.tbs_certificate.issuer.clone(),
+                serial_number: self.ds.tbs_certificate.serial_number.clone(),
+            }),
+            digest_alg: alg(rfc5912::ID_SHA_256),
+            signed_attrs: Some(attrs),
+            signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
+            signature: OctetString::new(sig.as_bytes()).map_err(e)?,
+            unsigned_attrs: None,
+        };
+        let sd = SignedData {
+            version: CmsVersion::V3,
+            digest_algorithms: SetOfVec::try_from(vec![alg(rfc5912::ID_SHA_256)]).map_err(e)?,
+            encap_content_info: EncapsulatedContentInfo {
+                econtent_type: ID_LDS_SECURITY_OBJECT,
+                econtent: Some(Any::new(Tag::OctetString, econtent).map_err(e)?),
+            },
+            certificates: Some(CertificateSet(
+                SetOfVec::try_from(vec![CertificateChoices::Certificate(self.ds.clone())]).map_err(e)?,
+            )),
+            crls: None,
+            signer_infos: SignerInfos(SetOfVec::try_from(vec![si]).map_err(e)?),
+        };
+        let ci = ContentInfo { content_type: rfc5911::ID_SIGNED_DATA, content: Any::encode_from(&sd).map_err(e)? };
+        Ok(tlv::encode(0x77, &ci.to_der().map_err(e)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pa::{PaFailure, verify};
+
+    #[test]
+    fn sod_verifies_and_detects_tampering() {
+        let pki = TestPki::default_test().unwrap();
+        let mut dgs = BTreeMap::new();
+        dgs.insert(1u8, vec![0x61, 1, 2]);
+        dgs.insert(13u8, vec![0x6D, 3, 4, 5]);
+        let sod = pki.sign_sod(&dgs).unwrap();
+        let pa = verify(&sod, &dgs, &pki.trust_store());
+        assert!(pa.verified, "{pa:?}");
+        assert_eq!(pa.data_groups_ok, vec![1, 13]);
+
+        let mut bad = dgs.clone();
+        bad.insert(13, vec![0x6D, 3, 4, 6]);
+        let pa = verify(&sod, &bad, &pki.trust_store());
+        assert!(!pa.verified);
+        assert_eq!(pa.failures, vec![PaFailure::DataGroupHashMismatch(13)]);
+
+        let other = TestPki::generate("another-country").unwrap();
+        let pa = verify(&sod, &dgs, &other.trust_store());
+        assert!(matches!(pa.failures.as_slice(), [PaFailure::UnknownCsca(_)]), "{pa:?}");
+
+        let mut store = TrustStore::new();
+        assert_eq!(store.add_bytes(pki.csca_pem().unwrap().as_bytes()).unwrap(), 1);
+        assert!(verify(&sod, &dgs, &store).verified);
+    }
+}
