@@ -1,0 +1,197 @@
+//! `xaso-kiosk`: the resident's touch kiosk.
+//!
+//! ```text
+//! xaso-kiosk [--store FILE] [--commune CODE] [--device N] [--papers DIR]
+//!            [--printer DEV] [--receipts DIR]        run on the display
+//! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
+//!                                                      headless runs the scripted journey
+//! xaso-kiosk --screenshots DIR                         render every screen to PNG and exit
+//! ```
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use xaso_kiosk::core::IdlePolicy;
+use xaso_kiosk::demo::{ScriptedReader, write_sample_papers};
+use xaso_kiosk::setup::{KioskConfig, build};
+use xaso_kiosk::shell::{Clock, ManualClock, ReceiptOutput, SystemClock};
+use xaso_kiosk::tour::{Camera, Headless, scripted_journey};
+use xaso_kiosk::ui::AppWindow;
+
+#[derive(Default)]
+struct Args {
+    demo: bool,
+    headless: bool,
+    screenshots: Option<PathBuf>,
+    store: Option<PathBuf>,
+    commune: Option<String>,
+    device: Option<u16>,
+    papers: Option<PathBuf>,
+    printer: Option<PathBuf>,
+    receipts: Option<PathBuf>,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--demo" => args.demo = true,
+            "--headless" => args.headless = true,
+            "--screenshots" => args.screenshots = Some(value("--screenshots")?.into()),
+            "--store" => args.store = Some(value("--store")?.into()),
+            "--commune" => args.commune = Some(value("--commune")?),
+            "--device" => {
+                args.device = Some(
+                    value("--device")?
+                        .parse()
+                        .context("--device takes 0–1023")?,
+                )
+            }
+            "--papers" => args.papers = Some(value("--papers")?.into()),
+            "--printer" => args.printer = Some(value("--printer")?.into()),
+            "--receipts" => args.receipts = Some(value("--receipts")?.into()),
+            "--help" | "-h" => {
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store FILE] \
+                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR]"
+                )?;
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument `{other}` (try --help)"),
+        }
+    }
+    Ok(args)
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "xaso_kiosk=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut args = parse_args()?;
+    let tour_only = args.screenshots.is_some() && !args.demo;
+    if args.demo && !args.headless && !has_display() {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "No display here (neither DISPLAY nor WAYLAND_DISPLAY is set): running the demo \
+             headless — a scripted resident session through the real kiosk logic."
+        )?;
+        args.headless = true;
+    }
+    if tour_only || args.headless {
+        return run_headless(args);
+    }
+    if !has_display() {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set. Use --demo --headless or \
+             --screenshots DIR to run without one."
+        );
+    }
+    run_windowed(args)
+}
+
+fn work_dir(args: &Args) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("xaso-kiosk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if args.papers.is_none() {
+        write_sample_papers(&dir.join("papers")).context("cannot write the sample papers")?;
+    }
+    Ok(dir)
+}
+
+fn config(args: &Args, dir: &std::path::Path) -> KioskConfig {
+    KioskConfig {
+        store: Some(
+            args.store
+                .clone()
+                .unwrap_or_else(|| dir.join("kiosk.sqlite")),
+        ),
+        commune: args.commune.clone().unwrap_or_else(|| "09904".into()),
+        device: args.device.unwrap_or(1),
+        papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
+        receipt: ReceiptOutput {
+            printer: args.printer.clone(),
+            save_dir: Some(args.receipts.clone().unwrap_or_else(|| dir.to_owned())),
+        },
+        idle: IdlePolicy::default(),
+        speech: true,
+    }
+}
+
+fn run_headless(args: Args) -> anyhow::Result<()> {
+    let dir = work_dir(&args)?;
+    let headless = Headless::install().context("cannot set up the headless renderer")?;
+    let ui = AppWindow::new().context("cannot create the kiosk window")?;
+    // The tour uses a fixed date so its pictures do not change from day to day.
+    let clock: Box<dyn Clock> = if args.demo {
+        Box::new(SystemClock)
+    } else {
+        Box::new(ManualClock::new(
+            "2026-11-23T02:30:00Z".parse().context("tour date")?,
+        ))
+    };
+    let mut cfg = config(&args, &dir);
+    cfg.speech = false;
+    let app = build(ui, cfg, clock, Box::new(ScriptedReader::default()))?;
+    headless.render(1080, 1920);
+    let mut camera = Camera {
+        headless: &headless,
+        dir: args.screenshots.clone(),
+        count: 0,
+        written: Vec::new(),
+    };
+    let code = scripted_journey(&app, &mut camera).context("cannot write a screenshot")?;
+    let mut out = std::io::stdout().lock();
+    if let Some(d) = &args.screenshots {
+        writeln!(
+            out,
+            "Screenshot tour: {} PNG files in {}",
+            camera.written.len(),
+            xaso_kiosk::tour::describe(d)
+        )?;
+    }
+    if code.is_empty() {
+        bail!("the scripted journey did not reach the receipt");
+    }
+    let parsed = xaso_services::TrackingCode::parse(&code)
+        .context("the receipt shows an invalid tracking code")?;
+    let dossier = app
+        .with_store(|s| s.dossier_by_code(&parsed))?
+        .context("the dossier is not in the store")?;
+    writeln!(
+        out,
+        "Dossier stored in {}:",
+        dir.join("kiosk.sqlite").display()
+    )?;
+    writeln!(out, "{}", serde_json::to_string_pretty(&dossier)?)?;
+    let ratings = app.with_store(|s| s.ratings())?;
+    writeln!(out, "Ratings stored: {}", ratings.len())?;
+    writeln!(out, "Tracking code: {code}")?;
+    Ok(())
+}
+
+fn run_windowed(args: Args) -> anyhow::Result<()> {
+    let dir = work_dir(&args)?;
+    let ui = AppWindow::new().context("cannot open the kiosk window")?;
+    let card: Box<dyn xaso_kiosk::shell::CardReader> = Box::new(ScriptedReader::default());
+    let app = build(ui, config(&args, &dir), Box::new(SystemClock), card)?;
+    let _timer = app.start_timer();
+    let _ = Duration::ZERO;
+    slint::ComponentHandle::run(&app.ui).context("the kiosk window failed")?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Photographs of papers: normalised before they are stored (upright, at most
+//! [`MAX_SIDE`] pixels on the long side, JPEG), with a small preview for the screen.
+//!
+//! Images come from the document camera or from image files (a USB stick, the demo's
+//! sample papers) through [`ImageSource`].
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageDecoder, ImageReader, imageops::FilterType};
+
+use crate::core::PaperImage;
+
+/// Longest side of a stored page, in pixels: enough to read an A4 page, small enough to
+/// send over 2G.
+pub const MAX_SIDE: u32 = 1600;
+/// Longest side of the on-screen preview.
+pub const PREVIEW_SIDE: u32 = 260;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaperError {
+    #[error("not a readable JPEG or PNG image: {0}")]
+    Unreadable(#[from] image::ImageError),
+    #[error("cannot read the image file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("no document camera on this kiosk")]
+    NoCamera,
+    #[error("no more image files to import in {0}")]
+    NoMoreFiles(PathBuf),
+}
+
+/// Turns image bytes (JPEG or PNG, any orientation and size) into a stored page.
+pub fn normalise(bytes: &[u8]) -> Result<PaperImage, PaperError> {
+    let mut decoder = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()?
+        .into_decoder()?;
+    let orientation = decoder.orientation()?;
+    let mut img = DynamicImage::from_decoder(decoder)?;
+    img.apply_orientation(orientation);
+    if img.width().max(img.height()) > MAX_SIDE {
+        img = img.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
+    }
+    let rgb = img.to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&rgb)?;
+    let preview = img.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgba8();
+    Ok(PaperImage {
+        jpeg,
+        width: rgb.width(),
+        height: rgb.height(),
+        preview_width: preview.width(),
+        preview_height: preview.height(),
+        preview_rgba: preview.into_raw(),
+    })
+}
+
+/// Where the pictures of papers come from.
+pub trait ImageSource {
+    /// Takes a photo with the document camera.
+    fn capture(&mut self) -> Result<Vec<u8>, PaperError>;
+    /// The next image file offered for import.
+    fn import(&mut self) -> Result<Vec<u8>, PaperError>;
+}
+
+/// Imports image files from a directory (a USB stick, the demo's sample papers), in name
+/// order, one per tap. This kiosk has no document camera driver yet: capturing reports
+/// [`PaperError::NoCamera`], which the kiosk shows as an error telling the resident to import
+/// a file or hand the paper to the officer.
+pub struct DirectoryImages {
+    dir: PathBuf,
+    next: usize,
+}
+
+impl DirectoryImages {
+    pub fn new(dir: &Path) -> DirectoryImages {
+        DirectoryImages {
+            dir: dir.to_owned(),
+            next: 0,
+        }
+    }
+
+    fn files(&self) -> Result<Vec<PathBuf>, PaperError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png")
+                })
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+}
+
+impl ImageSource for DirectoryImages {
+    fn capture(&mut self) -> Result<Vec<u8>, PaperError> {
+        Err(PaperError::NoCamera)
+    }
+
+    fn import(&mut self) -> Result<Vec<u8>, PaperError> {
+        let files = self.files()?;
+        if files.is_empty() {
+            return Err(PaperError::NoMoreFiles(self.dir.clone()));
+        }
+        let path = &files[self.next % files.len()];
+        self.next += 1;
+        Ok(std::fs::read(path)?)
+    }
+}
+
+/// A synthetic photo of a paper (a white page with ruled lines), for the demo and tests.
+pub fn sample_page(seed: u8, width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let margin = width / 10;
+        if x > margin && x < width - margin && y % 40 < 3 && y > height / 8 {
+            image::Rgb([60, 60, 90])
+        } else if y < height / 10 && x > margin && x < width / 2 {
+            image::Rgb([180, 30 + seed.wrapping_mul(40), 30])
+        } else {
+            image::Rgb([250, 248, 240])
+        }
+    });
+    let mut out = Vec::new();
+    // Writing PNG to a Vec cannot fail for an RGB buffer; an empty result would be rejected
+    // later as unreadable.
+    let _ =
+        DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_pages_are_scaled_down_and_stored_as_jpeg() {
+        let page = normalise(&sample_page(1, 2400, 3200)).unwrap();
+        assert_eq!((page.width, page.height), (1200, 1600));
+        assert_eq!(&page.jpeg[..2], &[0xFF, 0xD8]);
+        assert!(page.preview_width <= PREVIEW_SIDE && page.preview_height <= PREVIEW_SIDE);
+        assert_eq!(
+            page.preview_rgba.len(),
+            (page.preview_width * page.preview_height * 4) as usize
+        );
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        assert!(matches!(
+            normalise(b"not an image"),
+            Err(PaperError::Unreadable(_))
+        ));
+    }
+}

@@ -1,0 +1,66 @@
+//! Putting a kiosk together from its configuration (used by the binary, the tour and tests).
+
+use std::path::PathBuf;
+
+use xaso_i18n::Translations;
+use xaso_services::{Catalog, CommuneCode};
+
+use crate::core::{IdlePolicy, Kiosk};
+use crate::papers::DirectoryImages;
+use crate::shell::{App, CardReader, Clock, ReceiptOutput, ShellParts};
+use crate::store::KioskStore;
+use crate::ui::AppWindow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the procedure catalog is broken: {0}")]
+    Catalog(#[from] xaso_services::CatalogError),
+    #[error("the translations are broken: {0}")]
+    Translations(#[from] xaso_i18n::TranslationError),
+    #[error("commune code: {0}")]
+    Commune(#[from] xaso_services::TrackingError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+pub struct KioskConfig {
+    /// SQLite file of the local store; `None` keeps it in memory.
+    pub store: Option<PathBuf>,
+    pub commune: String,
+    pub device: u16,
+    /// Directory image files are imported from.
+    pub papers_dir: PathBuf,
+    pub receipt: ReceiptOutput,
+    pub idle: IdlePolicy,
+    pub speech: bool,
+}
+
+pub fn build(
+    ui: AppWindow,
+    config: KioskConfig,
+    clock: Box<dyn Clock>,
+    card: Box<dyn CardReader>,
+) -> Result<App, SetupError> {
+    let catalog = Catalog::bundled()?;
+    let translations = Translations::bundled()?;
+    let commune = CommuneCode::new(&config.commune)?;
+    let store = match &config.store {
+        Some(path) => KioskStore::open(path, commune, config.device)?,
+        None => KioskStore::in_memory(commune, config.device)?,
+    };
+    let kiosk = Kiosk::new(catalog, clock.now(), clock.today()).with_idle_policy(config.idle);
+    Ok(App::new(
+        ui,
+        ShellParts {
+            kiosk,
+            store,
+            device: config.device,
+            translations,
+            clock,
+            card,
+            images: Box::new(DirectoryImages::new(&config.papers_dir)),
+            receipt: config.receipt,
+            speech: config.speech,
+        },
+    ))
+}

@@ -1,0 +1,184 @@
+//! Rendering without a display: a Slint platform whose only window is a
+//! `MinimalSoftwareWindow` drawn by the software renderer into a buffer. Used by the
+//! screenshot tour (`xaso-kiosk --screenshots DIR`) and the headless demo, which drive the real
+//! window and shell exactly as taps would.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
+
+use crate::card::{CardEvent, CardProblem};
+use crate::shell::App;
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+    start: Instant,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// The headless window; create it before any Slint component.
+pub struct Headless {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Headless {
+    pub fn install() -> Result<Headless, slint::PlatformError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+            start: Instant::now(),
+        }))
+        .map_err(|e| slint::PlatformError::Other(e.to_string()))?;
+        Ok(Headless { window })
+    }
+
+    /// Renders the window at `width`×`height` into an RGB image.
+    pub fn render(&self, width: u32, height: u32) -> image::RgbImage {
+        self.window.set_size(PhysicalSize::new(width, height));
+        slint::platform::update_timers_and_animations();
+        self.window.request_redraw();
+        let mut buf = vec![Rgb8Pixel::default(); (width * height) as usize];
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(&mut buf, width as usize);
+        });
+        let raw: Vec<u8> = buf.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        image::RgbImage::from_raw(width, height, raw)
+            .unwrap_or_else(|| image::RgbImage::new(width, height))
+    }
+}
+
+/// Portrait and landscape sizes of the kiosk screens.
+pub const SIZES: [(&str, u32, u32); 2] = [("portrait", 1080, 1920), ("landscape", 1920, 1080)];
+
+/// Saves each screen it is shown in both orientations.
+pub struct Camera<'a> {
+    pub headless: &'a Headless,
+    pub dir: Option<PathBuf>,
+    pub count: usize,
+    pub written: Vec<PathBuf>,
+}
+
+impl Camera<'_> {
+    pub fn shot(&mut self, name: &str) -> Result<(), image::ImageError> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
+        self.count += 1;
+        for (orientation, w, h) in SIZES {
+            let sub = dir.join(orientation);
+            std::fs::create_dir_all(&sub).map_err(image::ImageError::IoError)?;
+            let path = sub.join(format!("{:02}-{name}.png", self.count));
+            self.headless.render(w, h).save(&path)?;
+            self.written.push(path);
+        }
+        // leave the window at the portrait size
+        self.headless.render(SIZES[0].1, SIZES[0].2);
+        Ok(())
+    }
+}
+
+fn type_text(app: &App, text: &str) {
+    for ch in text.chars() {
+        app.ui.invoke_key(ch.to_string().into());
+    }
+}
+
+/// The scripted resident: Nguyễn Thị Hoa registers the birth of her son through the "birth of
+/// a child" life event, attaching two photos of the birth certificate, then rates the
+/// service and looks the dossier up. Shows every screen to `camera`.
+pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, image::ImageError> {
+    let ui = &app.ui;
+    camera.shot("home")?;
+    ui.invoke_open("identify".into());
+    camera.shot("card-waiting")?;
+    app.shell.borrow_mut().card_event(CardEvent::Present);
+    camera.shot("card-reading")?;
+    app.shell
+        .borrow_mut()
+        .card_event(CardEvent::Failed(CardProblem::RemovedTooEarly));
+    camera.shot("card-error")?;
+    ui.invoke_choose_resident("hoa".into());
+    camera.shot("card-verified")?;
+    ui.invoke_card_continue();
+    camera.shot("services")?;
+    type_text(app, "khai sinh");
+    camera.shot("search")?;
+    ui.invoke_clear_text();
+    ui.invoke_choose_life_event("birth".into());
+    camera.shot("life-event")?;
+    ui.invoke_choose_procedure("birth-registration".into());
+    camera.shot("form-prefilled")?;
+    ui.invoke_form_next();
+    camera.shot("form-errors")?;
+    ui.invoke_choose_value("requester_relationship".into(), "mother".into());
+    ui.invoke_focus_field("child_full_name".into());
+    type_text(app, "Nguyeenx Minh Khang");
+    camera.shot("form-keyboard")?;
+    let born = app
+        .shell
+        .borrow()
+        .kiosk()
+        .today()
+        .checked_sub(jiff::Span::new().days(3))
+        .unwrap_or(app.shell.borrow().kiosk().today());
+    ui.invoke_focus_field("child_date_of_birth".into());
+    type_text(app, &born.strftime("%d/%m/%Y").to_string());
+    ui.invoke_choose_value("child_sex".into(), "male".into());
+    ui.invoke_focus_field("child_place_of_birth".into());
+    type_text(app, "Trajm y tees xax Taan Laapj");
+    ui.invoke_focus_field("child_ethnicity".into());
+    type_text(app, "Kinh");
+    ui.invoke_focus_field("mother_full_name".into());
+    type_text(app, "Nguyeenx Thij Hoa");
+    ui.invoke_focus_field("mother_id_number".into());
+    type_text(app, "001195012345");
+    ui.invoke_keyboard_done();
+    ui.invoke_form_next();
+    camera.shot("papers-empty")?;
+    ui.invoke_paper_import("birth_certificate".into());
+    ui.invoke_paper_import("birth_certificate".into());
+    camera.shot("papers")?;
+    ui.invoke_papers_next();
+    camera.shot("review")?;
+    ui.invoke_set_consent(true);
+    ui.invoke_submit();
+    camera.shot("receipt")?;
+    let code = ui.get_tracking_code().to_string();
+    ui.invoke_to_rating();
+    ui.invoke_choose_rating("very_satisfied".into());
+    type_text(app, "nhanh, de dung");
+    camera.shot("rating")?;
+    ui.invoke_send_rating();
+    camera.shot("thanks")?;
+    ui.invoke_go_home();
+    ui.invoke_open("status".into());
+    type_text(app, &code);
+    ui.invoke_status_lookup();
+    camera.shot("status")?;
+    ui.invoke_clear_text();
+    type_text(app, "01234-261123-00000-00");
+    ui.invoke_status_lookup();
+    camera.shot("error")?;
+    ui.invoke_go_home();
+    ui.invoke_set_lang("en".into());
+    camera.shot("home-english")?;
+    ui.invoke_set_lang("vi".into());
+    Ok(code)
+}
+
+/// Where the tour writes, for messages.
+pub fn describe(dir: &Path) -> String {
+    format!("{}/{{portrait,landscape}}/NN-screen.png", dir.display())
+}
