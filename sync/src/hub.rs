@@ -1,1 +1,800 @@
-//! hub
+//! The commune hub: HTTPS only (TLS 1.3), mutual TLS with certificates from
+//! the hub's own CA, one-time enrolment codes, commune-scoped access,
+//! revocation, structured logs and Prometheus `/metrics`.
+//!
+//! A hub lives in one directory:
+//! - `hub.key`: the secret (0600) that encrypts both databases;
+//! - `hub.db`: a [`Store`] holding every partition the hub serves;
+//! - `registry.db`: the CA, the server certificate, enrolment codes, devices.
+//!
+//! Endpoints:
+//! - `POST /v1/enrol` (no client certificate yet): JSON `{code, csr_pem}` →
+//!   the device certificate, bound to the role and communes of the code.
+//! - `POST /v1/sync` (client certificate required): one protocol exchange
+//!   (see [`crate::protocol`]). `403` if any partition is outside the device's
+//!   scope (nothing is written), `401` if the certificate is unknown or revoked.
+//! - `GET /metrics`: counters in Prometheus text format (no personal data).
+//!
+//! Access rules: officers and provincial devices read and write every
+//! partition of their communes; kiosks and helper tablets only their own
+//! submissions partition `<commune>/kiosk/<device_id>` ([`Partition::submissions`]).
+//!
+//! Slow links: there is no fixed per-request deadline. A connection is closed
+//! only when no byte has moved in either direction for the liveness period.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+use crate::protocol::{self, KIND_REPLY, KIND_REQUEST, SyncRequest};
+use crate::store::{migrate, now_ms, open_encrypted};
+use crate::{Error, Partition, Store};
+
+/// What a device is for; decides what it may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A commune kiosk used by residents: sees only what it submitted.
+    Kiosk,
+    /// A community digital-technology helper's tablet: only its own submissions.
+    Helper,
+    /// A commune officer's tablet: all partitions of its communes.
+    Officer,
+    /// A provincial device: all partitions of the communes it is given.
+    Provincial,
+}
+
+impl Role {
+    /// Name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Kiosk => "kiosk",
+            Role::Helper => "helper",
+            Role::Officer => "officer",
+            Role::Provincial => "provincial",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "kiosk" => Ok(Role::Kiosk),
+            "helper" => Ok(Role::Helper),
+            "officer" => Ok(Role::Officer),
+            "provincial" => Ok(Role::Provincial),
+            other => Err(Error::Enrolment(format!("unknown role {other:?}"))),
+        }
+    }
+}
+
+/// An enrolled device as the hub knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Id issued at enrolment (also the certificate's common name).
+    pub device_id: String,
+    /// Role.
+    pub role: Role,
+    /// Commune codes it may access.
+    pub communes: Vec<String>,
+    /// Revoked devices are refused.
+    pub revoked: bool,
+}
+
+impl Device {
+    /// May this device read and write `partition`?
+    pub fn may_access(&self, partition: &Partition) -> bool {
+        let commune = partition.commune();
+        if !self.communes.iter().any(|c| c == commune) {
+            return false;
+        }
+        match self.role {
+            Role::Officer | Role::Provincial => true,
+            Role::Kiosk | Role::Helper => {
+                Partition::submissions(commune, &self.device_id).is_ok_and(|own| own == *partition)
+            }
+        }
+    }
+}
+
+/// Enrolment request body.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The one-time code shown on the hub.
+    pub code: String,
+    /// PKCS#10 request for the device's own key (the key never leaves the device).
+    pub csr_pem: String,
+}
+
+/// Enrolment answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// Device id.
+    pub device_id: String,
+    /// Role bound to the certificate.
+    pub role: Role,
+    /// Communes bound to the certificate.
+    pub communes: Vec<String>,
+    /// The device certificate.
+    pub cert_pem: String,
+    /// The hub CA certificate.
+    pub ca_pem: String,
+}
+
+const REGISTRY_MIGRATIONS: &[&str] = &["CREATE TABLE authority (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        ca_cert_pem TEXT NOT NULL, ca_key_pem TEXT NOT NULL,
+        server_cert_pem TEXT NOT NULL, server_key_pem TEXT NOT NULL, server_names TEXT NOT NULL);
+     CREATE TABLE enrolment_codes (
+        code_hash TEXT PRIMARY KEY, role TEXT NOT NULL, communes TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL, used_by TEXT);
+     CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY, role TEXT NOT NULL, communes TEXT NOT NULL,
+        cert_sha256 TEXT NOT NULL UNIQUE, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER);"];
+
+/// Hub settings.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Directory holding `hub.key`, `hub.db`, `registry.db`.
+    pub dir: PathBuf,
+    /// DNS names and IP addresses the server certificate is valid for.
+    pub server_names: Vec<String>,
+    /// Largest page of changes per reply.
+    pub page_bytes: u32,
+    /// Close a connection after this long without any byte moving.
+    pub liveness: Duration,
+}
+
+impl HubConfig {
+    /// Defaults: `localhost` and `127.0.0.1`, 256 KiB pages, 120 s liveness.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        HubConfig {
+            dir: dir.into(),
+            server_names: vec!["localhost".into(), "127.0.0.1".into()],
+            page_bytes: protocol::DEFAULT_PAGE_BYTES,
+            liveness: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Prometheus counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    sync_requests: AtomicU64,
+    sync_forbidden: AtomicU64,
+    sync_unauthenticated: AtomicU64,
+    sync_errors: AtomicU64,
+    enrolments: AtomicU64,
+    enrolments_refused: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    changes_in: AtomicU64,
+    changes_out: AtomicU64,
+    connections: AtomicU64,
+    connections_stalled: AtomicU64,
+    sync_micros: AtomicU64,
+}
+
+impl Metrics {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: &AtomicU64| {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
+        };
+        counter("xaso_hub_sync_requests_total", "Sync exchanges answered.", &self.sync_requests);
+        counter("xaso_hub_sync_forbidden_total", "Sync requests refused for partition scope.", &self.sync_forbidden);
+        counter(
+            "xaso_hub_sync_unauthenticated_total",
+            "Sync requests without a valid, unrevoked certificate.",
+            &self.sync_unauthenticated,
+        );
+        counter("xaso_hub_sync_errors_total", "Sync requests that failed.", &self.sync_errors);
+        counter("xaso_hub_enrolments_total", "Devices enrolled.", &self.enrolments);
+        counter("xaso_hub_enrolments_refused_total", "Enrolments refused.", &self.enrolments_refused);
+        counter("xaso_hub_sync_bytes_in_total", "Sync request bytes received.", &self.bytes_in);
+        counter("xaso_hub_sync_bytes_out_total", "Sync reply bytes sent.", &self.bytes_out);
+        counter("xaso_hub_changes_in_total", "Changes received from devices.", &self.changes_in);
+        counter("xaso_hub_changes_out_total", "Changes sent to devices.", &self.changes_out);
+        counter("xaso_hub_connections_total", "TLS connections accepted.", &self.connections);
+        counter("xaso_hub_connections_stalled_total", "Connections closed for lack of progress.", &self.connections_stalled);
+        counter("xaso_hub_sync_seconds_micros_total", "Time spent answering sync requests, microseconds.", &self.sync_micros);
+        out
+    }
+}
+
+struct Inner {
+    store: Mutex<Store>,
+    registry: Mutex<Connection>,
+    ca_pem: String,
+    ca_key_pem: String,
+    tls: Arc<rustls::ServerConfig>,
+    config: HubConfig,
+    metrics: Metrics,
+}
+
+/// A hub. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("dir", &self.inner.config.dir).finish()
+    }
+}
+
+fn tls_err(e: impl std::fmt::Display) -> Error {
+    Error::Tls(e.to_string())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The crypto provider used everywhere (ring).
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+impl Hub {
+    /// Open the hub in `config.dir`, creating the key, databases, CA and
+    /// server certificate on first use.
+    pub fn open(config: HubConfig) -> Result<Hub, Error> {
+        std::fs::create_dir_all(&config.dir)
+            .map_err(|e| Error::Io { context: format!("create {}", config.dir.display()), source: e })?;
+        let key = config.dir.join("hub.key");
+        crate::ensure_key_file(&key)?;
+        let store = Store::open(&config.dir.join("hub.db"), &key)?;
+        let mut registry = open_encrypted(&config.dir.join("registry.db"), &key)?;
+        migrate(&mut registry, REGISTRY_MIGRATIONS)?;
+        let existing: Option<(String, String, String, String)> = registry
+            .query_row(
+                "SELECT ca_cert_pem, ca_key_pem, server_cert_pem, server_key_pem FROM authority WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (ca_pem, ca_key_pem, server_pem, server_key_pem) = match existing {
+            Some(found) => found,
+            None => {
+                let created = create_authority(&config.server_names)?;
+                registry.execute(
+                    "INSERT INTO authority (id, ca_cert_pem, ca_key_pem, server_cert_pem, server_key_pem, server_names)
+                     VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                    params![created.0, created.1, created.2, created.3, config.server_names.join(",")],
+                )?;
+                tracing::info!("hub certificate authority created");
+                created
+            }
+        };
+        let tls = Arc::new(server_tls(&ca_pem, &server_pem, &server_key_pem)?);
+        Ok(Hub {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                registry: Mutex::new(registry),
+                ca_pem,
+                ca_key_pem,
+                tls,
+                config,
+                metrics: Metrics::default(),
+            }),
+        })
+    }
+
+    /// The CA certificate devices must trust (give it to devices with the code).
+    pub fn ca_pem(&self) -> &str {
+        &self.inner.ca_pem
+    }
+
+    /// Create a one-time enrolment code for a device of `role` in `communes`,
+    /// valid for `valid_for`. Show it on the hub's screen; only its hash is kept.
+    pub fn create_enrolment_code(&self, role: Role, communes: &[&str], valid_for: Duration) -> Result<String, Error> {
+        for commune in communes {
+            Partition::new(*commune)?;
+        }
+        if communes.is_empty() {
+            return Err(Error::Enrolment("a device needs at least one commune".into()));
+        }
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut raw = [0u8; 10];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw).map_err(|_| Error::Random)?;
+        let chars: String = raw.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+        let code = format!("{}-{}", &chars[..5], &chars[5..]);
+        let expires = now_ms() + valid_for.as_millis() as i64;
+        let registry = self.registry()?;
+        registry.execute(
+            "INSERT INTO enrolment_codes (code_hash, role, communes, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash(&code), role.as_str(), communes.join(","), expires],
+        )?;
+        Ok(code)
+    }
+
+    /// Revoke a device: its certificate is refused from now on.
+    pub fn revoke(&self, device_id: &str) -> Result<bool, Error> {
+        let n = self
+            .registry()?
+            .execute("UPDATE devices SET revoked_ms = ?2 WHERE device_id = ?1 AND revoked_ms IS NULL", params![device_id, now_ms()])?;
+        if n > 0 {
+            tracing::info!(device = device_id, "device revoked");
+        }
+        Ok(n > 0)
+    }
+
+    /// Enrolled devices.
+    pub fn devices(&self) -> Result<Vec<Device>, Error> {
+        let registry = self.registry()?;
+        let mut stmt = registry.prepare("SELECT device_id, role, communes, revoked_ms FROM devices ORDER BY device_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (device_id, role, communes, revoked) = row?;
+            out.push(Device {
+                device_id,
+                role: role.parse()?,
+                communes: communes.split(',').map(str::to_owned).collect(),
+                revoked: revoked.is_some(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Run a closure with the hub's store (e.g. to inspect it in tests).
+    pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> Result<R, Error> {
+        let mut store = self.inner.store.lock().map_err(|_| Error::Network("store lock poisoned".into()))?;
+        Ok(f(&mut store))
+    }
+
+    /// Current metrics in Prometheus text format.
+    pub fn metrics_text(&self) -> String {
+        self.inner.metrics.render()
+    }
+
+    fn registry(&self) -> Result<std::sync::MutexGuard<'_, Connection>, Error> {
+        self.inner.registry.lock().map_err(|_| Error::Network("registry lock poisoned".into()))
+    }
+
+    fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>, Error> {
+        let registry = self.registry()?;
+        let row: Option<(String, String, String, Option<i64>)> = registry
+            .query_row(
+                "SELECT device_id, role, communes, revoked_ms FROM devices WHERE cert_sha256 = ?1",
+                [cert_sha256],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((device_id, role, communes, revoked)) => Ok(Some(Device {
+                device_id,
+                role: role.parse()?,
+                communes: communes.split(',').map(str::to_owned).collect(),
+                revoked: revoked.is_some(),
+            })),
+        }
+    }
+
+    /// Check a code and issue a certificate for the CSR.
+    pub fn enrol(&self, request: &EnrolRequest) -> Result<EnrolResponse, Error> {
+        let hash = code_hash(&request.code);
+        let mut registry = self.registry()?;
+        let tx = registry.transaction()?;
+        let row: Option<(String, String, i64, Option<String>)> = tx
+            .query_row(
+                "SELECT role, communes, expires_ms, used_by FROM enrolment_codes WHERE code_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((role, communes, expires, used_by)) = row else {
+            return Err(Error::Enrolment("unknown enrolment code".into()));
+        };
+        if used_by.is_some() {
+            return Err(Error::Enrolment("this enrolment code was already used".into()));
+        }
+        if expires < now_ms() {
+            return Err(Error::Enrolment("this enrolment code has expired".into()));
+        }
+        let role: Role = role.parse()?;
+        let mut id_bytes = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id_bytes).map_err(|_| Error::Random)?;
+        let device_id = format!("dev-{}", hex::encode(id_bytes));
+        let csr = CertificateSigningRequestParams::from_pem(&request.csr_pem)
+            .map_err(|e| Error::Enrolment(format!("bad certificate request: {e}")))?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, device_id.as_str());
+        dn.push(DnType::OrganizationalUnitName, role.as_str());
+        dn.push(DnType::OrganizationName, format!("communes:{communes}"));
+        params.distinguished_name = dn;
+        params.not_before = time_now();
+        params.not_after = time_now() + std::time::Duration::from_secs(5 * 365 * 24 * 3600);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let ca_key = KeyPair::from_pem(&self.inner.ca_key_pem).map_err(tls_err)?;
+        let issuer = Issuer::from_ca_cert_pem(&self.inner.ca_pem, ca_key).map_err(tls_err)?;
+        let cert = params.signed_by(&csr.public_key, &issuer).map_err(tls_err)?;
+        let cert_pem = cert.pem();
+        tx.execute(
+            "INSERT INTO devices (device_id, role, communes, cert_sha256, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![device_id, role.as_str(), communes, sha256_hex(cert.der()), now_ms()],
+        )?;
+        tx.execute("UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1", params![hash, device_id])?;
+        tx.commit()?;
+        tracing::info!(device = %device_id, role = role.as_str(), "device enrolled");
+        Ok(EnrolResponse {
+            device_id,
+            role,
+            communes: communes.split(',').map(str::to_owned).collect(),
+            cert_pem,
+            ca_pem: self.inner.ca_pem.clone(),
+        })
+    }
+
+    /// Answer one sync exchange for `device` (blocking: SQLite).
+    pub fn sync_blocking(&self, device: &Device, body: &[u8]) -> Result<Vec<u8>, Error> {
+        let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, body)?;
+        protocol::check_access(&request, |p| device.may_access(p))?;
+        let pushed: u64 = request.offers.iter().map(|o| o.entries.len() as u64).sum();
+        let reply = {
+            let mut store = self.inner.store.lock().map_err(|_| Error::Network("store lock poisoned".into()))?;
+            protocol::answer(&mut *store, &request, |p| device.may_access(p), self.inner.config.page_bytes)?
+        };
+        let sent: u64 = reply
+            .answers
+            .iter()
+            .map(|a| match &a.body {
+                protocol::AnswerBody::Changes { entries, .. } => entries.len() as u64,
+                protocol::AnswerBody::UpToDate => 0,
+            })
+            .sum();
+        let m = &self.inner.metrics;
+        m.changes_in.fetch_add(pushed, Ordering::Relaxed);
+        m.changes_out.fetch_add(sent, Ordering::Relaxed);
+        tracing::info!(device = %device.device_id, partitions = request.offers.len(), pushed, sent, "sync answered");
+        protocol::encode_frame(KIND_REPLY, &reply)
+    }
+
+    /// Serve HTTPS on `listener` until `shutdown` resolves.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) -> Result<(), Error> {
+        let acceptor = tokio_rustls::TlsAcceptor::from(self.inner.tls.clone());
+        let app = Router::new()
+            .route("/v1/enrol", post(enrol_handler))
+            .route("/v1/sync", post(sync_handler))
+            .route("/v1/health", get(|| async { "ok" }))
+            .route("/metrics", get(metrics_handler))
+            .layer(DefaultBodyLimit::max(protocol::MAX_PAYLOAD))
+            .with_state(self.clone());
+        let liveness = self.inner.config.liveness;
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+                },
+                () = &mut shutdown => return Ok(()),
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            let hub = self.clone();
+            tokio::spawn(async move {
+                hub.inner.metrics.connections.fetch_add(1, Ordering::Relaxed);
+                let activity = Arc::new(Activity::new());
+                let stream = ProgressStream { inner: tcp, activity: activity.clone() };
+                let serve = async {
+                    let tls = match acceptor.accept(stream).await {
+                        Ok(tls) => tls,
+                        Err(e) => {
+                            tracing::info!(%peer, error = %e, "TLS handshake refused");
+                            return;
+                        }
+                    };
+                    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| sha256_hex(c.as_ref()));
+                    let svc = app.layer(Extension(PeerCert(cert)));
+                    let svc = hyper_util::service::TowerToHyperService::new(svc);
+                    if let Err(e) = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                        .await
+                    {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                };
+                tokio::select! {
+                    () = serve => {}
+                    () = activity.stalled(liveness) => {
+                        hub.inner.metrics.connections_stalled.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(%peer, "connection closed: no progress");
+                    }
+                }
+            });
+        }
+    }
+
+    /// Bind `addr` (use port 0 in tests) and serve in a background task.
+    /// Returns the bound address and a handle that stops the server when dropped or triggered.
+    pub async fn spawn(self, addr: SocketAddr) -> Result<(SocketAddr, HubHandle), Error> {
+        let listener = TcpListener::bind(addr).await.map_err(|e| Error::Io { context: format!("bind {addr}"), source: e })?;
+        let local = listener.local_addr().map_err(|e| Error::Io { context: "local address".into(), source: e })?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = self
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok((local, HubHandle { stop: Some(tx), task }))
+    }
+}
+
+/// Stops a spawned hub.
+#[derive(Debug)]
+pub struct HubHandle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HubHandle {
+    /// Stop accepting connections and wait for the accept loop to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for HubHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[derive(Clone)]
+struct PeerCert(Option<String>);
+
+struct HttpError(StatusCode, String);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+async fn enrol_handler(State(hub): State<Hub>, Json(request): Json<EnrolRequest>) -> Result<Json<EnrolResponse>, HttpError> {
+    let hub2 = hub.clone();
+    let result = tokio::task::spawn_blocking(move || hub2.enrol(&request))
+        .await
+        .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match result {
+        Ok(response) => {
+            hub.inner.metrics.enrolments.fetch_add(1, Ordering::Relaxed);
+            Ok(Json(response))
+        }
+        Err(e) => {
+            hub.inner.metrics.enrolments_refused.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(error = %e, "enrolment refused");
+            Err(HttpError(StatusCode::FORBIDDEN, e.to_string()))
+        }
+    }
+}
+
+async fn sync_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    body: bytes::Bytes,
+) -> Result<Response, HttpError> {
+    let started = Instant::now();
+    let metrics = &hub.inner.metrics;
+    let Some(cert) = cert else {
+        metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
+        return Err(HttpError(StatusCode::UNAUTHORIZED, "a device certificate is required".into()));
+    };
+    let device = match hub.device_by_cert(&cert) {
+        Ok(Some(device)) if !device.revoked => device,
+        Ok(Some(device)) => {
+            metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(device = %device.device_id, "revoked device refused");
+            return Err(HttpError(StatusCode::UNAUTHORIZED, "this device has been revoked".into()));
+        }
+        Ok(None) => {
+            metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
+            return Err(HttpError(StatusCode::UNAUTHORIZED, "unknown device certificate".into()));
+        }
+        Err(e) => return Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    };
+    metrics.bytes_in.fetch_add(body.len() as u64, Ordering::Relaxed);
+    let hub2 = hub.clone();
+    let result = tokio::task::spawn_blocking(move || hub2.sync_blocking(&device, &body))
+        .await
+        .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    metrics.sync_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    match result {
+        Ok(reply) => {
+            metrics.sync_requests.fetch_add(1, Ordering::Relaxed);
+            metrics.bytes_out.fetch_add(reply.len() as u64, Ordering::Relaxed);
+            Ok(([(header::CONTENT_TYPE, "application/x-xaso-sync")], reply).into_response())
+        }
+        Err(Error::Forbidden(partition)) => {
+            metrics.sync_forbidden.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(partition = %partition, "sync refused: partition outside the device's scope");
+            Err(HttpError(StatusCode::FORBIDDEN, format!("partition {partition} is outside this device's scope")))
+        }
+        Err(e @ (Error::Decode(_) | Error::UnsupportedVersion(_) | Error::BadChange | Error::InvalidRecordId)) => {
+            metrics.sync_errors.fetch_add(1, Ordering::Relaxed);
+            Err(HttpError(StatusCode::BAD_REQUEST, e.to_string()))
+        }
+        Err(e) => {
+            metrics.sync_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "sync failed");
+            Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        }
+    }
+}
+
+async fn metrics_handler(State(hub): State<Hub>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], hub.metrics_text())
+}
+
+fn code_hash(code: &str) -> String {
+    let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    sha256_hex(normalized.as_bytes())
+}
+
+fn time_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// Create the CA and the server certificate: (ca_pem, ca_key_pem, server_pem, server_key_pem).
+fn create_authority(server_names: &[String]) -> Result<(String, String, String, String), Error> {
+    let ca_key = KeyPair::generate().map_err(tls_err)?;
+    let mut ca_params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "Xã Số commune hub CA");
+    ca_params.distinguished_name = dn;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.not_before = time_now();
+    ca_params.not_after = time_now() + std::time::Duration::from_secs(20 * 365 * 24 * 3600);
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
+    let issuer = Issuer::new(ca_params, &ca_key);
+    let server_key = KeyPair::generate().map_err(tls_err)?;
+    let mut server_params = CertificateParams::new(server_names.to_vec()).map_err(tls_err)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "Xã Số commune hub");
+    server_params.distinguished_name = dn;
+    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server_params.use_authority_key_identifier_extension = true;
+    server_params.not_before = time_now();
+    server_params.not_after = time_now() + std::time::Duration::from_secs(5 * 365 * 24 * 3600);
+    let server_cert = server_params.signed_by(&server_key, &issuer).map_err(tls_err)?;
+    Ok((ca_cert.pem(), ca_key.serialize_pem(), server_cert.pem(), server_key.serialize_pem()))
+}
+
+fn server_tls(ca_pem: &str, server_pem: &str, server_key_pem: &str) -> Result<rustls::ServerConfig, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?).map_err(tls_err)?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .allow_unauthenticated()
+        .build()
+        .map_err(tls_err)?;
+    let chain = vec![
+        CertificateDer::from_pem_slice(server_pem.as_bytes()).map_err(tls_err)?,
+        CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?,
+    ];
+    let key = PrivateKeyDer::from_pem_slice(server_key_pem.as_bytes()).map_err(tls_err)?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_err)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(tls_err)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Last time any byte moved on a connection.
+pub(crate) struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Self {
+        Activity { start: Instant::now(), last_ms: AtomicU64::new(0) }
+    }
+    pub(crate) fn touch(&self) {
+        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    /// Resolves once nothing has moved for `liveness`.
+    pub(crate) async fn stalled(&self, liveness: Duration) {
+        loop {
+            let idle = self.start.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
+            if idle >= liveness {
+                return;
+            }
+            tokio::time::sleep(liveness - idle + Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A TCP stream that records progress on every read and write.
+struct ProgressStream {
+    inner: tokio::net::TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl tokio::io::AsyncRead for ProgressStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        result
+    }
+}
+
+impl tokio::io::AsyncWrite for ProgressStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let result = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &result
+            && *n > 0
+        {
+            self.activity.touch();
+        }
+        result
+    }
+    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Paths of a hub directory.
+pub fn hub_paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (dir.join("hub.key"), dir.join("hub.db"), dir.join("registry.db"))
+}
