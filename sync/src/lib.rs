@@ -64,6 +64,8 @@ pub mod hub;
 pub mod link;
 pub mod mapping;
 pub mod protocol;
+#[doc(hidden)]
+pub mod sample;
 pub mod store;
 
 use std::path::PathBuf;
