@@ -888,6 +888,14 @@ impl Shell {
                     .map_or("", |f| input_style(f.kind))
                     .into(),
             );
+            let focused = form.focus.as_deref().and_then(|id| p.field(id));
+            ui.set_editing_label(focused.map_or("", |f| f.label.get(l)).into());
+            ui.set_editing_value(
+                focused
+                    .and_then(|f| form.values.get(&f.id))
+                    .map_or("", String::as_str)
+                    .into(),
+            );
             ui.set_form_has_errors(!form.errors.is_empty());
             ui.set_fields(model(rows));
             let pages: usize = k.papers().iter().map(|s| s.images.len()).sum();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
+use slint::{PhysicalSize, Rgb8Pixel};
 
 use crate::card::{CardEvent, CardProblem};
 use crate::shell::App;
