@@ -43,7 +43,14 @@ pub struct Command {
 
 impl Command {
     pub fn new(cla: u8, ins: u8, p1: u8, p2: u8, data: Vec<u8>, le: Option<usize>) -> Self {
-        Command { cla, ins, p1, p2, data, le }
+        Command {
+            cla,
+            ins,
+            p1,
+            p2,
+            data,
+            le,
+        }
     }
 
     /// True if the command needs the extended-length encoding.
@@ -144,7 +151,10 @@ impl Response {
             return Err(ApduError::TooShort);
         }
         let (data, swb) = b.split_at(b.len() - 2);
-        Ok(Response { data: data.to_vec(), sw: u16::from_be_bytes([swb[0], swb[1]]) })
+        Ok(Response {
+            data: data.to_vec(),
+            sw: u16::from_be_bytes([swb[0], swb[1]]),
+        })
     }
 
     pub fn status(sw: u16) -> Vec<u8> {

@@ -59,9 +59,16 @@ fn yymmdd(s: &str) -> Result<String, CardError> {
 
 impl MrzKey {
     /// Build from a document number and two dates (YYMMDD, YYYY-MM-DD or DD/MM/YYYY).
-    pub fn new(document_number: &str, date_of_birth: &str, date_of_expiry: &str) -> Result<Self, CardError> {
+    pub fn new(
+        document_number: &str,
+        date_of_birth: &str,
+        date_of_expiry: &str,
+    ) -> Result<Self, CardError> {
         let doc: String = document_number.trim().to_ascii_uppercase();
-        if doc.is_empty() || doc.len() > 9 || !doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '<') {
+        if doc.is_empty()
+            || doc.len() > 9
+            || !doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '<')
+        {
             return Err(CardError::BadMrz("document number"));
         }
         Ok(MrzKey {
@@ -73,7 +80,11 @@ impl MrzKey {
 
     /// From a 12-digit Vietnamese personal ID number (the last 9 digits are the document
     /// number in the MRZ).
-    pub fn from_id_number(id: &str, date_of_birth: &str, date_of_expiry: &str) -> Result<Self, CardError> {
+    pub fn from_id_number(
+        id: &str,
+        date_of_birth: &str,
+        date_of_expiry: &str,
+    ) -> Result<Self, CardError> {
         let id = id.trim();
         if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
             return Err(CardError::BadMrz("ID number must have 12 digits"));
@@ -88,7 +99,11 @@ impl MrzKey {
             doc.push('<');
         }
         let mut s = String::with_capacity(24);
-        for part in [doc.as_str(), self.date_of_birth.as_str(), self.date_of_expiry.as_str()] {
+        for part in [
+            doc.as_str(),
+            self.date_of_birth.as_str(),
+            self.date_of_expiry.as_str(),
+        ] {
             s.push_str(part);
             s.push(check_digit(part).unwrap_or('0'));
         }
@@ -115,7 +130,10 @@ impl MrzKey {
 
     pub fn bac_keys(&self) -> BacKeys {
         let seed = self.key_seed();
-        BacKeys { enc: sm::kdf_3des(&seed, 1), mac: sm::kdf_3des(&seed, 2) }
+        BacKeys {
+            enc: sm::kdf_3des(&seed, 1),
+            mac: sm::kdf_3des(&seed, 2),
+        }
     }
 }
 
@@ -135,12 +153,20 @@ pub struct BacReader {
     k_ifd: [u8; 16],
 }
 
-fn session(k_ifd: &[u8; 16], k_icc: &[u8; 16], rnd_icc: &[u8; 8], rnd_ifd: &[u8; 8]) -> SecureMessaging {
+fn session(
+    k_ifd: &[u8; 16],
+    k_icc: &[u8; 16],
+    rnd_icc: &[u8; 8],
+    rnd_ifd: &[u8; 8],
+) -> SecureMessaging {
     let mut seed = [0u8; 16];
     for i in 0..16 {
         seed[i] = k_ifd[i] ^ k_icc[i];
     }
-    let keys = SessionKeys::Tdes { enc: sm::kdf_3des(&seed, 1), mac: sm::kdf_3des(&seed, 2) };
+    let keys = SessionKeys::Tdes {
+        enc: sm::kdf_3des(&seed, 1),
+        mac: sm::kdf_3des(&seed, 2),
+    };
     seed.zeroize();
     let mut ssc = [0u8; 16];
     ssc[8..12].copy_from_slice(&rnd_icc[4..]);
@@ -172,14 +198,27 @@ fn check_and_decrypt(keys: &BacKeys, data: &[u8]) -> Result<[u8; 32], SmError> {
 
 impl BacReader {
     /// Build the EXTERNAL AUTHENTICATE data from the card's challenge and fresh randomness.
-    pub fn start(keys: BacKeys, rnd_icc: [u8; 8], rnd_ifd: [u8; 8], k_ifd: [u8; 16]) -> (Self, Vec<u8>) {
+    pub fn start(
+        keys: BacKeys,
+        rnd_icc: [u8; 8],
+        rnd_ifd: [u8; 8],
+        k_ifd: [u8; 16],
+    ) -> (Self, Vec<u8>) {
         let mut s = [0u8; 32];
         s[..8].copy_from_slice(&rnd_ifd);
         s[8..16].copy_from_slice(&rnd_icc);
         s[16..].copy_from_slice(&k_ifd);
         let data = encrypt_and_mac(&keys, &s);
         s.zeroize();
-        (BacReader { keys, rnd_icc, rnd_ifd, k_ifd }, data)
+        (
+            BacReader {
+                keys,
+                rnd_icc,
+                rnd_ifd,
+                k_ifd,
+            },
+            data,
+        )
     }
 
     /// Check the card's answer and derive the secure messaging session.
@@ -235,9 +274,18 @@ mod tests {
     fn icao_key_seed_example() {
         let k = MrzKey::new("L898902C<", "690806", "940623").unwrap();
         assert_eq!(k.mrz_information(), "L898902C<369080619406236");
-        assert_eq!(hex::encode_upper(k.key_seed()), "239AB9CB282DAF66231DC5A4DF6BFBAE");
-        assert_eq!(hex::encode_upper(k.bac_keys().enc), "AB94FCEDF2664EDFB9B291F85D7F77F2");
-        assert_eq!(hex::encode_upper(k.bac_keys().mac), "7862D9ECE03C1BCD4D77089DCF131442");
+        assert_eq!(
+            hex::encode_upper(k.key_seed()),
+            "239AB9CB282DAF66231DC5A4DF6BFBAE"
+        );
+        assert_eq!(
+            hex::encode_upper(k.bac_keys().enc),
+            "AB94FCEDF2664EDFB9B291F85D7F77F2"
+        );
+        assert_eq!(
+            hex::encode_upper(k.bac_keys().mac),
+            "7862D9ECE03C1BCD4D77089DCF131442"
+        );
     }
 
     #[test]
@@ -252,13 +300,23 @@ mod tests {
 
     #[test]
     fn handshake_both_sides() {
-        let keys = MrzKey::new("203001234", "900517", "300517").unwrap().bac_keys();
+        let keys = MrzKey::new("203001234", "900517", "300517")
+            .unwrap()
+            .bac_keys();
         let (reader, data) = BacReader::start(keys.clone(), [1; 8], [2; 8], [3; 16]);
         let (resp, mut card_sm) = card_authenticate(&keys, &[1; 8], &data, [4; 16]).unwrap();
         let mut sm = reader.finish(&resp).unwrap();
         let cmd = crate::apdu::Command::new(0, 0xB0, 0, 0, vec![], Some(4));
-        assert_eq!(card_sm.unwrap_command(&sm.wrap(&cmd).unwrap()).unwrap(), cmd);
-        let wrong = MrzKey::new("203001235", "900517", "300517").unwrap().bac_keys();
-        assert_eq!(card_authenticate(&wrong, &[1; 8], &data, [4; 16]).err(), Some(SmError::BadMac));
+        assert_eq!(
+            card_sm.unwrap_command(&sm.wrap(&cmd).unwrap()).unwrap(),
+            cmd
+        );
+        let wrong = MrzKey::new("203001235", "900517", "300517")
+            .unwrap()
+            .bac_keys();
+        assert_eq!(
+            card_authenticate(&wrong, &[1; 8], &data, [4; 16]).err(),
+            Some(SmError::BadMac)
+        );
     }
 }

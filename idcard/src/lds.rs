@@ -55,13 +55,19 @@ pub struct EfCom {
 }
 
 fn text(b: &[u8], what: &'static str) -> Result<String, ParseError> {
-    std::str::from_utf8(b).map(str::to_owned).map_err(|_| ParseError::BadText(what))
+    std::str::from_utf8(b)
+        .map(str::to_owned)
+        .map_err(|_| ParseError::BadText(what))
 }
 
 impl EfCom {
     pub fn parse(b: &[u8]) -> Result<EfCom, ParseError> {
         let (v, _) = tlv::expect(b, 0x60)?;
-        let mut com = EfCom { lds_version: String::new(), unicode_version: String::new(), data_groups: vec![] };
+        let mut com = EfCom {
+            lds_version: String::new(),
+            unicode_version: String::new(),
+            data_groups: vec![],
+        };
         for t in tlv::parse_all(v)? {
             match t.tag {
                 0x5F01 => com.lds_version = text(t.value, "LDS version")?,
@@ -113,15 +119,30 @@ impl Mrz {
         if !s.is_ascii() {
             return Err(ParseError::BadText("MRZ"));
         }
-        let get = |a: usize, b: usize| s.get(a..b).map(str::to_owned).ok_or(ParseError::Truncated("MRZ"));
-        let cd = |field: &str, digit: &str| crate::bac::check_digit(field).map(String::from) == Some(digit.to_owned());
+        let get = |a: usize, b: usize| {
+            s.get(a..b)
+                .map(str::to_owned)
+                .ok_or(ParseError::Truncated("MRZ"))
+        };
+        let cd = |field: &str, digit: &str| {
+            crate::bac::check_digit(field).map(String::from) == Some(digit.to_owned())
+        };
         match s.len() {
             90 => {
                 let doc = get(5, 14)?;
                 let dob = get(30, 36)?;
                 let doe = get(38, 44)?;
-                let composite = format!("{}{}{}{}", get(5, 30)?, get(30, 37)?, get(38, 45)?, get(48, 59)?);
-                let ok = cd(&doc, &get(14, 15)?) && cd(&dob, &get(36, 37)?) && cd(&doe, &get(44, 45)?) && cd(&composite, &get(59, 60)?);
+                let composite = format!(
+                    "{}{}{}{}",
+                    get(5, 30)?,
+                    get(30, 37)?,
+                    get(38, 45)?,
+                    get(48, 59)?
+                );
+                let ok = cd(&doc, &get(14, 15)?)
+                    && cd(&dob, &get(36, 37)?)
+                    && cd(&doe, &get(44, 45)?)
+                    && cd(&composite, &get(59, 60)?);
                 Ok(Mrz {
                     lines: vec![get(0, 30)?, get(30, 60)?, get(60, 90)?],
                     document_code: get(0, 2)?.trim_end_matches('<').to_owned(),
@@ -132,7 +153,10 @@ impl Mrz {
                     sex: get(37, 38)?,
                     date_of_expiry: doe,
                     nationality: get(45, 48)?,
-                    name: get(60, 90)?.trim_end_matches('<').replace("<<", ", ").replace('<', " "),
+                    name: get(60, 90)?
+                        .trim_end_matches('<')
+                        .replace("<<", ", ")
+                        .replace('<', " "),
                     check_digits_ok: ok,
                 })
             }
@@ -140,7 +164,8 @@ impl Mrz {
                 let doc = get(44, 53)?;
                 let dob = get(57, 63)?;
                 let doe = get(65, 71)?;
-                let ok = cd(&doc, &get(53, 54)?) && cd(&dob, &get(63, 64)?) && cd(&doe, &get(71, 72)?);
+                let ok =
+                    cd(&doc, &get(53, 54)?) && cd(&dob, &get(63, 64)?) && cd(&doe, &get(71, 72)?);
                 Ok(Mrz {
                     lines: vec![get(0, 44)?, get(44, 88)?],
                     document_code: get(0, 2)?.trim_end_matches('<').to_owned(),
@@ -151,7 +176,10 @@ impl Mrz {
                     sex: get(64, 65)?,
                     date_of_expiry: doe,
                     nationality: get(54, 57)?,
-                    name: get(5, 44)?.trim_end_matches('<').replace("<<", ", ").replace('<', " "),
+                    name: get(5, 44)?
+                        .trim_end_matches('<')
+                        .replace("<<", ", ")
+                        .replace('<', " "),
                     check_digits_ok: ok,
                 })
             }
@@ -168,14 +196,18 @@ impl Mrz {
 
     /// The access key for this card.
     pub fn key(&self) -> Result<crate::bac::MrzKey, crate::error::CardError> {
-        crate::bac::MrzKey::new(&self.document_number, &self.date_of_birth, &self.date_of_expiry)
+        crate::bac::MrzKey::new(
+            &self.document_number,
+            &self.date_of_birth,
+            &self.date_of_expiry,
+        )
     }
 
     /// Build a TD1 MRZ for a Vietnamese ID card.
     pub fn build_td1(id_number: &str, dob: &str, sex: char, doe: &str, name_ascii: &str) -> String {
         let doc = id_number.get(3..).unwrap_or("");
         let cd = |s: &str| crate::bac::check_digit(s).unwrap_or('0');
-        let mut opt = format!("{id_number}");
+        let mut opt = id_number.to_string();
         while opt.len() < 15 {
             opt.push('<');
         }
@@ -184,12 +216,23 @@ impl Mrz {
         l1.truncate(30);
         let opt2 = "<<<<<<<<<<<";
         let composite = format!("{}{dob}{}{doe}{}{opt2}", &l1[5..30], cd(dob), cd(doe));
-        let l2 = format!("{dob}{}{sex}{doe}{}VNM{opt2}{}", cd(dob), cd(doe), cd(&composite));
+        let l2 = format!(
+            "{dob}{}{sex}{doe}{}VNM{opt2}{}",
+            cd(dob),
+            cd(doe),
+            cd(&composite)
+        );
         let mut l3: String = name_ascii
             .to_ascii_uppercase()
             .split_whitespace()
             .enumerate()
-            .map(|(i, w)| if i == 0 { format!("{w}<") } else { w.to_owned() })
+            .map(|(i, w)| {
+                if i == 0 {
+                    format!("{w}<")
+                } else {
+                    w.to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("<");
         l3.truncate(30);
@@ -225,12 +268,21 @@ pub struct FaceImage {
 
 impl std::fmt::Debug for FaceImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FaceImage({:?}, {}x{}, {} bytes)", self.kind, self.width, self.height, self.data.len())
+        write!(
+            f,
+            "FaceImage({:?}, {}x{}, {} bytes)",
+            self.kind,
+            self.width,
+            self.height,
+            self.data.len()
+        )
     }
 }
 
 fn be(b: &[u8], at: usize, n: usize) -> Result<usize, ParseError> {
-    let s = b.get(at..at + n).ok_or(ParseError::Truncated("ISO 19794-5 record"))?;
+    let s = b
+        .get(at..at + n)
+        .ok_or(ParseError::Truncated("ISO 19794-5 record"))?;
     Ok(s.iter().fold(0usize, |a, x| (a << 8) | usize::from(*x)))
 }
 
@@ -251,11 +303,15 @@ pub fn parse_19794_5(b: &[u8]) -> Result<FaceImage, ParseError> {
     let width = be(b, info + 2, 2)? as u16;
     let height = be(b, info + 4, 2)? as u16;
     let start = info + 12;
-    let end = rec.checked_add(block_len).ok_or(ParseError::Invalid("ISO 19794-5 length"))?;
+    let end = rec
+        .checked_add(block_len)
+        .ok_or(ParseError::Invalid("ISO 19794-5 length"))?;
     if end < start {
         return Err(ParseError::Invalid("ISO 19794-5 length"));
     }
-    let data = b.get(start..end).ok_or(ParseError::Truncated("face image"))?;
+    let data = b
+        .get(start..end)
+        .ok_or(ParseError::Truncated("face image"))?;
     let kind = match data_type {
         0 => ImageKind::Jpeg,
         1 => ImageKind::Jpeg2000,
@@ -267,7 +323,12 @@ pub fn parse_19794_5(b: &[u8]) -> Result<FaceImage, ParseError> {
             }
         }
     };
-    Ok(FaceImage { kind, width, height, data: Zeroizing::new(data.to_vec()) })
+    Ok(FaceImage {
+        kind,
+        width,
+        height,
+        data: Zeroizing::new(data.to_vec()),
+    })
 }
 
 /// Parse DG2 and return the face images it holds.
@@ -295,7 +356,7 @@ pub fn parse_dg2(b: &[u8]) -> Result<Vec<FaceImage>, ParseError> {
 pub fn build_dg2(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
     let mut rec = Vec::new();
     let block_len = 20 + 12 + jpeg.len();
-    rec.extend_from_slice(b"FAC\0010\0");
+    rec.extend_from_slice(b"FAC\x00010\x00");
     rec.extend_from_slice(&((14 + block_len) as u32).to_be_bytes());
     rec.extend_from_slice(&1u16.to_be_bytes());
     rec.extend_from_slice(&(block_len as u32).to_be_bytes());
@@ -348,7 +409,10 @@ impl std::fmt::Debug for PersonalData {
 /// `dd/mm/yyyy` (or `ddmmyyyy`) to `yyyy-mm-dd`; other text is kept as it is.
 pub fn iso_date(s: &str) -> String {
     let d: String = s.chars().filter(char::is_ascii_digit).collect();
-    let sep_ok = s.trim().chars().all(|c| c.is_ascii_digit() || c == '/' || c == '-' || c == '.');
+    let sep_ok = s
+        .trim()
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '/' || c == '-' || c == '.');
     if d.len() == 8 && sep_ok && !s.contains('-') {
         return format!("{}-{}-{}", &d[4..8], &d[2..4], &d[0..2]);
     }
@@ -383,7 +447,11 @@ fn collect_strings(t: &Tlv<'_>, out: &mut Vec<String>, depth: usize) -> Result<(
     Ok(())
 }
 
-fn collect_items(v: &[u8], items: &mut Vec<(u32, Vec<String>)>, depth: usize) -> Result<(), ParseError> {
+fn collect_items(
+    v: &[u8],
+    items: &mut Vec<(u32, Vec<String>)>,
+    depth: usize,
+) -> Result<(), ParseError> {
     if depth > MAX_DEPTH {
         return Err(ParseError::TooDeep);
     }
@@ -393,8 +461,13 @@ fn collect_items(v: &[u8], items: &mut Vec<(u32, Vec<String>)>, depth: usize) ->
         }
         let children = tlv::parse_all(t.value)?;
         match children.split_first() {
-            Some((first, rest)) if first.tag == 0x02 && !first.value.is_empty() && first.value.len() <= 2 => {
-                let idx = first.value.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b));
+            Some((first, rest))
+                if first.tag == 0x02 && !first.value.is_empty() && first.value.len() <= 2 =>
+            {
+                let idx = first
+                    .value
+                    .iter()
+                    .fold(0u32, |a, b| (a << 8) | u32::from(*b));
                 let mut strings = Vec::new();
                 for c in rest {
                     collect_strings(c, &mut strings, depth + 1)?;
@@ -448,7 +521,8 @@ impl PersonalData {
             p.father_name = it.next().map(str::to_owned);
             p.mother_name = it.next().map(str::to_owned);
         }
-        let is_id = |s: &String| (s.len() == 9 || s.len() == 12) && s.chars().all(|c| c.is_ascii_digit());
+        let is_id =
+            |s: &String| (s.len() == 9 || s.len() == 12) && s.chars().all(|c| c.is_ascii_digit());
         p.old_id_number = first(15).filter(is_id).or_else(|| first(16).filter(is_id));
         if p.id_number.is_none() && p.full_name.is_none() {
             return Err(ParseError::Invalid("DG13 has neither ID number nor name"));
@@ -483,7 +557,9 @@ impl PersonalData {
     pub fn build_dg13(&self, old_id_index: u32) -> Vec<u8> {
         fn dmy(iso: &Option<String>) -> String {
             match iso.as_deref() {
-                Some(s) if s.len() == 10 && s.as_bytes()[4] == b'-' => format!("{}/{}/{}", &s[8..10], &s[5..7], &s[0..4]),
+                Some(s) if s.len() == 10 && s.as_bytes()[4] == b'-' => {
+                    format!("{}/{}/{}", &s[8..10], &s[5..7], &s[0..4])
+                }
                 Some(s) => s.to_owned(),
                 None => String::new(),
             }
@@ -550,12 +626,20 @@ impl SecurityInfos {
         let set = match t.tag {
             0x6E => tlv::expect(t.value, 0x31)?.0,
             0x31 => t.value,
-            found => return Err(ParseError::UnexpectedTag { expected: 0x31, found }),
+            found => {
+                return Err(ParseError::UnexpectedTag {
+                    expected: 0x31,
+                    found,
+                });
+            }
         };
         let mut protocols = Vec::new();
         for info in tlv::parse_all(set)? {
             if info.tag != 0x30 {
-                return Err(ParseError::UnexpectedTag { expected: 0x30, found: info.tag });
+                return Err(ParseError::UnexpectedTag {
+                    expected: 0x30,
+                    found: info.tag,
+                });
             }
             let (oid, _) = tlv::expect(info.value, 0x06)?;
             let oid = asn1_rs::Oid::new(oid.into());
@@ -581,9 +665,14 @@ impl Dg15 {
     pub fn parse(b: &[u8]) -> Result<Dg15, ParseError> {
         use der::Decode;
         let (v, _) = tlv::expect(b, 0x6F)?;
-        let spki = spki::SubjectPublicKeyInfoRef::from_der(v)
-            .map_err(|e| ParseError::Der { what: "DG15", detail: e.to_string() })?;
-        Ok(Dg15 { algorithm: spki.algorithm.oid.to_string(), spki: v.to_vec() })
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(v).map_err(|e| ParseError::Der {
+            what: "DG15",
+            detail: e.to_string(),
+        })?;
+        Ok(Dg15 {
+            algorithm: spki.algorithm.oid.to_string(),
+            spki: v.to_vec(),
+        })
     }
 }
 
@@ -619,19 +708,31 @@ mod tests {
             let parsed = PersonalData::parse_dg13(&p.build_dg13(idx)).unwrap();
             assert_eq!(parsed, p, "layout {idx}");
             assert_eq!(parsed.get(CardField::Sex).as_deref(), Some("female"));
-            assert_eq!(parsed.get(CardField::DateOfBirth).as_deref(), Some("2003-05-17"));
+            assert_eq!(
+                parsed.get(CardField::DateOfBirth).as_deref(),
+                Some("2003-05-17")
+            );
         }
     }
 
     #[test]
     fn mrz_td1_roundtrip() {
-        let s = Mrz::build_td1("079203001234", "030517", 'F', "280517", "NGUYEN THI MAI ANH");
+        let s = Mrz::build_td1(
+            "079203001234",
+            "030517",
+            'F',
+            "280517",
+            "NGUYEN THI MAI ANH",
+        );
         assert_eq!(s.len(), 90);
         let m = Mrz::parse_dg1(&Mrz::build_dg1(&s)).unwrap();
         assert!(m.check_digits_ok, "{:?}", m.lines);
         assert_eq!(m.document_number, "203001234");
         assert_eq!(m.optional_data, "079203001234");
-        assert_eq!(m.key().unwrap(), crate::bac::MrzKey::new("203001234", "030517", "280517").unwrap());
+        assert_eq!(
+            m.key().unwrap(),
+            crate::bac::MrzKey::new("203001234", "030517", "280517").unwrap()
+        );
     }
 
     #[test]

@@ -85,7 +85,13 @@ pub struct PassiveAuth {
 
 impl PassiveAuth {
     fn failed(f: PaFailure) -> Self {
-        PassiveAuth { verified: false, failures: vec![f], data_groups_ok: vec![], signer: None, csca: None }
+        PassiveAuth {
+            verified: false,
+            failures: vec![f],
+            data_groups_ok: vec![],
+            signer: None,
+            csca: None,
+        }
     }
 
     /// One line: "verified" or "not verified: reasons".
@@ -108,7 +114,10 @@ pub struct Sod {
 }
 
 fn der_err(what: &'static str) -> impl Fn(der::Error) -> ParseError {
-    move |e| ParseError::Der { what, detail: e.to_string() }
+    move |e| ParseError::Der {
+        what,
+        detail: e.to_string(),
+    }
 }
 
 impl Sod {
@@ -118,7 +127,10 @@ impl Sod {
         if ci.content_type != rfc5911::ID_SIGNED_DATA {
             return Err(ParseError::Invalid("EF.SOD content type"));
         }
-        let signed_data: SignedData = ci.content.decode_as().map_err(der_err("EF.SOD SignedData"))?;
+        let signed_data: SignedData = ci
+            .content
+            .decode_as()
+            .map_err(der_err("EF.SOD SignedData"))?;
         let eci = &signed_data.encap_content_info;
         if eci.econtent_type != ID_LDS_SECURITY_OBJECT {
             return Err(ParseError::Invalid("EF.SOD encapsulated content type"));
@@ -131,7 +143,11 @@ impl Sod {
             .map_err(der_err("EF.SOD content"))?
             .into_bytes();
         let lds = LdsSecurityObject::from_der(&econtent).map_err(der_err("LDSSecurityObject"))?;
-        Ok(Sod { signed_data, lds, econtent })
+        Ok(Sod {
+            signed_data,
+            lds,
+            econtent,
+        })
     }
 
     /// The signed hash of data group `n`.
@@ -144,7 +160,11 @@ impl Sod {
     }
 
     pub fn data_groups(&self) -> Vec<u8> {
-        self.lds.data_group_hash_values.iter().map(|h| h.data_group_number).collect()
+        self.lds
+            .data_group_hash_values
+            .iter()
+            .map(|h| h.data_group_number)
+            .collect()
     }
 }
 
@@ -161,7 +181,10 @@ pub fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, PaFailure>
 }
 
 /// The hash a signature algorithm uses (`hint` for algorithms that do not name one).
-fn signature_hash(alg: &AlgorithmIdentifierOwned, hint: &ObjectIdentifier) -> Result<ObjectIdentifier, PaFailure> {
+fn signature_hash(
+    alg: &AlgorithmIdentifierOwned,
+    hint: &ObjectIdentifier,
+) -> Result<ObjectIdentifier, PaFailure> {
     Ok(match alg.oid {
         rfc5912::ECDSA_WITH_SHA_224 | rfc5912::SHA_224_WITH_RSA_ENCRYPTION => rfc5912::ID_SHA_224,
         rfc5912::ECDSA_WITH_SHA_256 | rfc5912::SHA_256_WITH_RSA_ENCRYPTION => rfc5912::ID_SHA_256,
@@ -170,9 +193,15 @@ fn signature_hash(alg: &AlgorithmIdentifierOwned, hint: &ObjectIdentifier) -> Re
         rfc5912::SHA_1_WITH_RSA_ENCRYPTION => rfc5912::ID_SHA_1,
         rfc5912::RSA_ENCRYPTION | rfc5912::ID_EC_PUBLIC_KEY => *hint,
         rfc5912::ID_RSASSA_PSS => {
-            let params = alg.parameters.as_ref().ok_or(PaFailure::UnsupportedAlgorithm("RSASSA-PSS without parameters".into()))?;
-            let p: rsa::pkcs1::RsaPssParams<'_> =
-                params.decode_as().map_err(|e| PaFailure::UnsupportedAlgorithm(format!("RSASSA-PSS parameters: {e}")))?;
+            let params = alg
+                .parameters
+                .as_ref()
+                .ok_or(PaFailure::UnsupportedAlgorithm(
+                    "RSASSA-PSS without parameters".into(),
+                ))?;
+            let p: rsa::pkcs1::RsaPssParams<'_> = params.decode_as().map_err(|e| {
+                PaFailure::UnsupportedAlgorithm(format!("RSASSA-PSS parameters: {e}"))
+            })?;
             p.hash.oid
         }
         other => return Err(PaFailure::UnsupportedAlgorithm(other.to_string())),
@@ -194,21 +223,32 @@ pub fn verify_signature(
     let key = spki.subject_public_key.raw_bytes();
     match spki.algorithm.oid {
         rfc5912::ID_EC_PUBLIC_KEY => {
-            let curve: Option<ObjectIdentifier> =
-                spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as().ok());
+            let curve: Option<ObjectIdentifier> = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as().ok());
             let ok = match curve {
                 Some(rfc5912::SECP_256_R_1) => {
-                    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| failure.clone())?;
+                    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
+                        .map_err(|_| failure.clone())?;
                     let s = p256::ecdsa::Signature::from_der(sig).map_err(|_| failure.clone())?;
                     vk.verify_prehash(&hash, &s).is_ok()
                 }
                 Some(rfc5912::SECP_384_R_1) => {
-                    let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| failure.clone())?;
+                    let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key)
+                        .map_err(|_| failure.clone())?;
                     let s = p384::ecdsa::Signature::from_der(sig).map_err(|_| failure.clone())?;
                     vk.verify_prehash(&hash, &s).is_ok()
                 }
-                Some(other) => return Err(PaFailure::UnsupportedAlgorithm(format!("curve {other}"))),
-                None => return Err(PaFailure::UnsupportedAlgorithm("explicit EC parameters".into())),
+                Some(other) => {
+                    return Err(PaFailure::UnsupportedAlgorithm(format!("curve {other}")));
+                }
+                None => {
+                    return Err(PaFailure::UnsupportedAlgorithm(
+                        "explicit EC parameters".into(),
+                    ));
+                }
             };
             if ok { Ok(()) } else { Err(failure) }
         }
@@ -225,11 +265,21 @@ pub fn verify_signature(
                 }
             } else {
                 match hash_oid {
-                    rfc5912::ID_SHA_1 => pk.verify(rsa::Pkcs1v15Sign::new::<sha1::Sha1>(), &hash, sig),
-                    rfc5912::ID_SHA_224 => pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha224>(), &hash, sig),
-                    rfc5912::ID_SHA_256 => pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hash, sig),
-                    rfc5912::ID_SHA_384 => pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), &hash, sig),
-                    rfc5912::ID_SHA_512 => pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), &hash, sig),
+                    rfc5912::ID_SHA_1 => {
+                        pk.verify(rsa::Pkcs1v15Sign::new::<sha1::Sha1>(), &hash, sig)
+                    }
+                    rfc5912::ID_SHA_224 => {
+                        pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha224>(), &hash, sig)
+                    }
+                    rfc5912::ID_SHA_256 => {
+                        pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hash, sig)
+                    }
+                    rfc5912::ID_SHA_384 => {
+                        pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), &hash, sig)
+                    }
+                    rfc5912::ID_SHA_512 => {
+                        pk.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), &hash, sig)
+                    }
                     other => return Err(PaFailure::UnsupportedAlgorithm(other.to_string())),
                 }
             };
@@ -249,7 +299,10 @@ pub struct TrustStore {
 #[derive(Debug, Error)]
 pub enum TrustStoreError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("not a certificate, PEM bundle or ICAO master list: {0}")]
     Format(String),
 }
@@ -295,7 +348,9 @@ impl TrustStore {
         let ci = ContentInfo::from_der(b).map_err(fmt)?;
         let sd: SignedData = ci.content.decode_as().map_err(fmt)?;
         if sd.encap_content_info.econtent_type != ID_CSCA_MASTER_LIST {
-            return Err(TrustStoreError::Format("CMS content is not a CSCA master list".into()));
+            return Err(TrustStoreError::Format(
+                "CMS content is not a CSCA master list".into(),
+            ));
         }
         let content = sd
             .encap_content_info
@@ -320,7 +375,10 @@ impl TrustStore {
     }
 
     pub fn add_file(&mut self, path: &Path) -> Result<usize, TrustStoreError> {
-        let b = std::fs::read(path).map_err(|source| TrustStoreError::Io { path: path.display().to_string(), source })?;
+        let b = std::fs::read(path).map_err(|source| TrustStoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         self.add_bytes(&b)
     }
 
@@ -333,8 +391,16 @@ impl TrustStore {
 }
 
 fn signer_certificate(sd: &SignedData) -> Result<&Certificate, PaFailure> {
-    let si = sd.signer_infos.0.iter().next().ok_or(PaFailure::SodMalformed("no signer info".into()))?;
-    let certs = sd.certificates.as_ref().ok_or(PaFailure::NoSignerCertificate)?;
+    let si = sd
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(PaFailure::SodMalformed("no signer info".into()))?;
+    let certs = sd
+        .certificates
+        .as_ref()
+        .ok_or(PaFailure::NoSignerCertificate)?;
     certs
         .0
         .iter()
@@ -344,7 +410,8 @@ fn signer_certificate(sd: &SignedData) -> Result<&Certificate, PaFailure> {
         })
         .find(|c| match &si.sid {
             SignerIdentifier::IssuerAndSerialNumber(ias) => {
-                ias.issuer == c.tbs_certificate.issuer && ias.serial_number == c.tbs_certificate.serial_number
+                ias.issuer == c.tbs_certificate.issuer
+                    && ias.serial_number == c.tbs_certificate.serial_number
             }
             SignerIdentifier::SubjectKeyIdentifier(_) => true,
         })
@@ -354,7 +421,12 @@ fn signer_certificate(sd: &SignedData) -> Result<&Certificate, PaFailure> {
 /// Check the SOD signature (content digest and signer signature); returns the DS cert.
 fn check_sod_signature(sod: &Sod) -> Result<&Certificate, PaFailure> {
     let sd = &sod.signed_data;
-    let si = sd.signer_infos.0.iter().next().ok_or(PaFailure::SodMalformed("no signer info".into()))?;
+    let si = sd
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(PaFailure::SodMalformed("no signer info".into()))?;
     let ds = signer_certificate(sd)?;
     let digest_oid = si.digest_alg.oid;
     let content_digest = digest(&digest_oid, &sod.econtent)?;
@@ -365,11 +437,15 @@ fn check_sod_signature(sod: &Sod) -> Result<&Certificate, PaFailure> {
                 .find(|a| a.oid == rfc5911::ID_MESSAGE_DIGEST)
                 .and_then(|a| a.values.iter().next())
                 .and_then(|v| v.decode_as::<OctetString>().ok())
-                .ok_or(PaFailure::SodMalformed("no message digest attribute".into()))?;
+                .ok_or(PaFailure::SodMalformed(
+                    "no message digest attribute".into(),
+                ))?;
             if md.as_bytes() != content_digest.as_slice() {
                 return Err(PaFailure::ContentDigestMismatch);
             }
-            attrs.to_der().map_err(|e| PaFailure::SodMalformed(e.to_string()))?
+            attrs
+                .to_der()
+                .map_err(|e| PaFailure::SodMalformed(e.to_string()))?
         }
         None => sod.econtent.clone(),
     };
@@ -386,12 +462,22 @@ fn check_sod_signature(sod: &Sod) -> Result<&Certificate, PaFailure> {
 
 /// Verify EF.SOD against the trust store and check the hash of every data group read.
 /// `data_groups` maps the data group number to the file's bytes as read.
-pub fn verify(sod_bytes: &[u8], data_groups: &BTreeMap<u8, Vec<u8>>, trust: &TrustStore) -> PassiveAuth {
+pub fn verify(
+    sod_bytes: &[u8],
+    data_groups: &BTreeMap<u8, Vec<u8>>,
+    trust: &TrustStore,
+) -> PassiveAuth {
     let sod = match Sod::parse(sod_bytes) {
         Ok(s) => s,
         Err(e) => return PassiveAuth::failed(PaFailure::SodMalformed(e.to_string())),
     };
-    let mut pa = PassiveAuth { verified: false, failures: vec![], data_groups_ok: vec![], signer: None, csca: None };
+    let mut pa = PassiveAuth {
+        verified: false,
+        failures: vec![],
+        data_groups_ok: vec![],
+        signer: None,
+        csca: None,
+    };
     match check_sod_signature(&sod) {
         Ok(ds) => {
             pa.signer = Some(ds.tbs_certificate.subject.to_string());
@@ -420,7 +506,9 @@ pub fn verify(sod_bytes: &[u8], data_groups: &BTreeMap<u8, Vec<u8>>, trust: &Tru
                 match (found_issuer, ok) {
                     (_, Some(csca)) => pa.csca = Some(csca),
                     (true, None) => pa.failures.push(PaFailure::BadCertificateSignature),
-                    (false, None) => pa.failures.push(PaFailure::UnknownCsca(ds.tbs_certificate.issuer.to_string())),
+                    (false, None) => pa.failures.push(PaFailure::UnknownCsca(
+                        ds.tbs_certificate.issuer.to_string(),
+                    )),
                 }
             }
         }

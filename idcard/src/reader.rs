@@ -42,7 +42,11 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { read_face: true, extended_length: true, max_extended_read: 0xFF00 }
+        ReadOptions {
+            read_face: true,
+            extended_length: true,
+            max_extended_read: 0xFF00,
+        }
     }
 }
 
@@ -81,7 +85,12 @@ impl ReadStats {
     pub fn min_apdus(&self) -> usize {
         let access = 4 + usize::from(self.card_access_present);
         let rs = self.read_size.max(1);
-        access + self.file_sizes.values().map(|s| 1 + s.div_ceil(rs).max(1)).sum::<usize>()
+        access
+            + self
+                .file_sizes
+                .values()
+                .map(|s| 1 + s.div_ceil(rs).max(1))
+                .sum::<usize>()
     }
 }
 
@@ -120,12 +129,15 @@ impl<T: Transport> Session<'_, T> {
             Some(sm) => sm.wrap(cmd)?,
             None => cmd.clone(),
         };
-        let bytes = wire.to_bytes().map_err(|_| CardError::Parse(ParseError::Invalid("command too long")))?;
+        let bytes = wire
+            .to_bytes()
+            .map_err(|_| CardError::Parse(ParseError::Invalid("command too long")))?;
         self.stats.apdus += 1;
         self.stats.bytes_sent += bytes.len();
         let raw = self.t.transmit(&bytes)?;
         self.stats.bytes_received += raw.len();
-        let resp = Response::parse(&raw).map_err(|_| CardError::Parse(ParseError::Truncated("response APDU")))?;
+        let resp = Response::parse(&raw)
+            .map_err(|_| CardError::Parse(ParseError::Truncated("response APDU")))?;
         match self.sm.as_mut() {
             Some(sm) => Ok(sm.unwrap(&resp)?),
             None => Ok(resp),
@@ -133,20 +145,39 @@ impl<T: Transport> Session<'_, T> {
     }
 
     fn select_file(&mut self, f: u16) -> Result<bool, CardError> {
-        let r = self.send(&Command::new(0, 0xA4, 0x02, 0x0C, f.to_be_bytes().to_vec(), None))?;
+        let r = self.send(&Command::new(
+            0,
+            0xA4,
+            0x02,
+            0x0C,
+            f.to_be_bytes().to_vec(),
+            None,
+        ))?;
         match r.sw {
             sw::OK => Ok(true),
             sw::FILE_NOT_FOUND => Ok(false),
             sw::SECURITY_NOT_SATISFIED => Err(CardError::AccessDenied),
-            sw => Err(CardError::Status { sw, context: "SELECT FILE" }),
+            sw => Err(CardError::Status {
+                sw,
+                context: "SELECT FILE",
+            }),
         }
     }
 
     fn read_binary(&mut self, offset: usize, le: usize) -> Result<Response, CardError> {
         if offset > 0x7FFF {
-            return Err(CardError::Parse(ParseError::Invalid("file larger than 32 KiB")));
+            return Err(CardError::Parse(ParseError::Invalid(
+                "file larger than 32 KiB",
+            )));
         }
-        self.send(&Command::new(0, 0xB0, (offset >> 8) as u8, offset as u8, vec![], Some(le)))
+        self.send(&Command::new(
+            0,
+            0xB0,
+            (offset >> 8) as u8,
+            offset as u8,
+            vec![],
+            Some(le),
+        ))
     }
 
     /// Read the selected file whole: first chunk, length from its TLV header, the rest.
@@ -159,7 +190,12 @@ impl<T: Transport> Session<'_, T> {
                 sw::OK | sw::END_OF_FILE => break r.data,
                 s if s & 0xFF00 == 0x6C00 && s & 0xFF != 0 => le = usize::from((s & 0xFF) as u8),
                 sw::SECURITY_NOT_SATISFIED => return Err(CardError::AccessDenied),
-                sw => return Err(CardError::Status { sw, context: "READ BINARY" }),
+                sw => {
+                    return Err(CardError::Status {
+                        sw,
+                        context: "READ BINARY",
+                    });
+                }
             }
         };
         let total = tlv::total_len_from_header(&first)?;
@@ -170,7 +206,10 @@ impl<T: Transport> Session<'_, T> {
         while out.len() < total {
             let r = self.read_binary(out.len(), chunk.min(total - out.len()))?;
             if !r.is_ok() {
-                return Err(CardError::Status { sw: r.sw, context: "READ BINARY" });
+                return Err(CardError::Status {
+                    sw: r.sw,
+                    context: "READ BINARY",
+                });
             }
             if r.data.is_empty() {
                 return Err(CardError::Parse(ParseError::Truncated("file")));
@@ -186,7 +225,10 @@ impl<T: Transport> Session<'_, T> {
         match r.sw {
             sw::OK => Ok(()),
             sw::FILE_NOT_FOUND | sw::WRONG_P1P2 | sw::WRONG_DATA => Err(CardError::NotAnIdCard),
-            sw => Err(CardError::Status { sw, context: "SELECT application" }),
+            sw => Err(CardError::Status {
+                sw,
+                context: "SELECT application",
+            }),
         }
     }
 
@@ -195,7 +237,10 @@ impl<T: Transport> Session<'_, T> {
         self.select_application()?;
         let r = self.send(&Command::new(0, 0x84, 0, 0, vec![], Some(8)))?;
         if r.sw != sw::OK || r.data.len() != 8 {
-            return Err(CardError::Status { sw: r.sw, context: "GET CHALLENGE" });
+            return Err(CardError::Status {
+                sw: r.sw,
+                context: "GET CHALLENGE",
+            });
         }
         let mut rnd_icc = [0u8; 8];
         rnd_icc.copy_from_slice(&r.data);
@@ -207,11 +252,19 @@ impl<T: Transport> Session<'_, T> {
         let r = self.send(&Command::new(0, 0x82, 0, 0, data, Some(40)))?;
         match r.sw {
             sw::OK => {}
-            sw::AUTH_FAILED | sw::SECURITY_NOT_SATISFIED | sw::WRONG_DATA | sw::SM_OBJECTS_INCORRECT => {
+            sw::AUTH_FAILED
+            | sw::SECURITY_NOT_SATISFIED
+            | sw::WRONG_DATA
+            | sw::SM_OBJECTS_INCORRECT => {
                 return Err(CardError::AccessDenied);
             }
             s if s & 0xFFF0 == 0x63C0 => return Err(CardError::AccessDenied),
-            sw => return Err(CardError::Status { sw, context: "EXTERNAL AUTHENTICATE" }),
+            sw => {
+                return Err(CardError::Status {
+                    sw,
+                    context: "EXTERNAL AUTHENTICATE",
+                });
+            }
         }
         self.sm = Some(state.finish(&r.data).map_err(|e| match e {
             SmError::BadMac | SmError::Malformed(_) => CardError::AccessDenied,
@@ -222,7 +275,11 @@ impl<T: Transport> Session<'_, T> {
 }
 
 /// Read and verify a card with default options. See [`read_card_with`].
-pub fn read_card<T: Transport>(t: &mut T, key: &AccessKey, trust: &TrustStore) -> Result<CardRead, CardError> {
+pub fn read_card<T: Transport>(
+    t: &mut T,
+    key: &AccessKey,
+    trust: &TrustStore,
+) -> Result<CardRead, CardError> {
     read_card_with(t, key, trust, &ReadOptions::default())
 }
 
@@ -236,14 +293,20 @@ pub fn read_card_with<T: Transport>(
     opts: &ReadOptions,
 ) -> Result<CardRead, CardError> {
     let AccessKey::Mrz(mrz_key) = key;
-    let mut s = Session { t, sm: None, stats: ReadStats::default() };
+    let mut s = Session {
+        t,
+        sm: None,
+        stats: ReadStats::default(),
+    };
 
     // EF.CardAccess (in the master file, before the application is selected).
     let mut pace_advertised = false;
     if s.select_file(fid::CARD_ACCESS)? {
         s.stats.card_access_present = true;
         let ca = s.read_selected(SHORT_READ)?;
-        pace_advertised = SecurityInfos::parse(&ca).map(|i| i.supports_pace()).unwrap_or(false);
+        pace_advertised = SecurityInfos::parse(&ca)
+            .map(|i| i.supports_pace())
+            .unwrap_or(false);
     }
     if pace_advertised {
         tracing::info!("card advertises PACE; using BAC (PACE not implemented)");
@@ -310,11 +373,16 @@ pub fn read_card_with<T: Transport>(
 
     let plain: BTreeMap<u8, Vec<u8>> = dgs.iter().map(|(k, v)| (*k, v.to_vec())).collect();
     let passive_auth = pa::verify(&sod, &plain, trust);
-    drop(Zeroizing::new(plain.into_values().flatten().collect::<Vec<u8>>()));
+    drop(Zeroizing::new(
+        plain.into_values().flatten().collect::<Vec<u8>>(),
+    ));
 
     let dg1 = dgs.get(&1).ok_or(CardError::MissingFile("DG1"))?;
     let mrz = Mrz::parse_dg1(dg1)?;
-    let personal = dgs.get(&13).map(|b| PersonalData::parse_dg13(b)).transpose()?;
+    let personal = dgs
+        .get(&13)
+        .map(|b| PersonalData::parse_dg13(b))
+        .transpose()?;
     let faces = match dgs.get(&2) {
         Some(b) => lds::parse_dg2(b)?,
         None => vec![],
@@ -346,12 +414,21 @@ mod tests {
     #[test]
     fn in_process_read_short_and_extended() {
         let pki = TestPki::default_test().unwrap();
-        for (name, ext) in [("nguyen-thi-mai-anh", true), ("tran-van-hung", false), ("ho-van-pao", true)] {
+        for (name, ext) in [
+            ("nguyen-thi-mai-anh", true),
+            ("tran-van-hung", false),
+            ("ho-van-pao", true),
+        ] {
             let id = Identity::builtin_named(name).unwrap();
             let mut card = SoftCard::new(CardFiles::build(&id, &pki).unwrap());
             card.extended_length = ext;
             let mut t = InProcess { card };
-            let r = read_card(&mut t, &AccessKey::Mrz(id.mrz_key().unwrap()), &pki.trust_store()).unwrap();
+            let r = read_card(
+                &mut t,
+                &AccessKey::Mrz(id.mrz_key().unwrap()),
+                &pki.trust_store(),
+            )
+            .unwrap();
             assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
             assert_eq!(r.get(CardField::FullName), Some(id.full_name.clone()));
             assert_eq!(r.get(CardField::OldIdNumber), id.old_id_number.clone());

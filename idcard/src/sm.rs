@@ -29,7 +29,10 @@ pub fn pad(data: &[u8], block: usize) -> Vec<u8> {
 
 /// Remove ISO 9797-1 padding method 2.
 pub fn unpad(data: &[u8]) -> Result<&[u8], SmError> {
-    let end = data.iter().rposition(|b| *b != 0).ok_or(SmError::Malformed("padding"))?;
+    let end = data
+        .iter()
+        .rposition(|b| *b != 0)
+        .ok_or(SmError::Malformed("padding"))?;
     if data[end] != 0x80 {
         return Err(SmError::Malformed("padding"));
     }
@@ -178,7 +181,7 @@ impl SessionKeys {
     }
 
     pub fn decrypt(&self, ssc: u128, data: &[u8]) -> Result<Vec<u8>, SmError> {
-        if data.is_empty() || data.len() % self.block_size() != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(self.block_size()) {
             return Err(SmError::Malformed("cipher text length"));
         }
         match self {
@@ -218,7 +221,13 @@ struct SmObjects<'a> {
 }
 
 fn split_objects(data: &[u8], second: u32) -> Result<SmObjects<'_>, SmError> {
-    let mut o = SmObjects { crypto: None, crypto_tag: 0, le_or_sw: None, le_or_sw_value: &[], mac: None };
+    let mut o = SmObjects {
+        crypto: None,
+        crypto_tag: 0,
+        le_or_sw: None,
+        le_or_sw_value: &[],
+        mac: None,
+    };
     let mut rest = data;
     while !rest.is_empty() {
         let (t, r) = tlv::parse(rest).map_err(|_| SmError::Malformed("data objects"))?;
@@ -294,7 +303,11 @@ impl SecureMessaging {
         m.extend_from_slice(&body);
         let mac = self.keys.mac(self.ssc, &m);
         body.extend_from_slice(&tlv::encode(0x8E, &mac));
-        let le = if extended || body.len() > 255 { 65536 } else { 256 };
+        let le = if extended || body.len() > 255 {
+            65536
+        } else {
+            256
+        };
         Ok(Command::new(cla, cmd.ins, cmd.p1, cmd.p2, body, Some(le)))
     }
 
@@ -350,7 +363,14 @@ impl SecureMessaging {
             (Some(_), [a, b]) => Some(usize::from(u16::from_be_bytes([*a, *b]))),
             _ => return Err(SmError::Malformed("DO97")),
         };
-        Ok(Command::new(cmd.cla & !0x0C, cmd.ins, cmd.p1, cmd.p2, data, le))
+        Ok(Command::new(
+            cmd.cla & !0x0C,
+            cmd.ins,
+            cmd.p1,
+            cmd.p2,
+            data,
+            le,
+        ))
     }
 
     /// Card side: protect a response.
@@ -359,13 +379,20 @@ impl SecureMessaging {
         let mut body = Vec::new();
         if !resp.data.is_empty() {
             let mut v = vec![0x01];
-            v.extend_from_slice(&self.keys.encrypt(self.ssc, &pad(&resp.data, self.keys.block_size())));
+            v.extend_from_slice(
+                &self
+                    .keys
+                    .encrypt(self.ssc, &pad(&resp.data, self.keys.block_size())),
+            );
             body.extend_from_slice(&tlv::encode(0x87, &v));
         }
         body.extend_from_slice(&tlv::encode(0x99, &resp.sw.to_be_bytes()));
         let mac = self.keys.mac(self.ssc, &body);
         body.extend_from_slice(&tlv::encode(0x8E, &mac));
-        Response { data: body, sw: resp.sw }
+        Response {
+            data: body,
+            sw: resp.sw,
+        }
     }
 }
 
@@ -376,8 +403,14 @@ mod tests {
     // ICAO 9303-11 Appendix D.4 worked example (BAC secure messaging).
     #[test]
     fn icao_worked_example_select_ef_com() {
-        let enc: [u8; 16] = hex::decode("979EC13B1CBFE9DCD01AB0FED307EAE5").unwrap().try_into().unwrap();
-        let mac: [u8; 16] = hex::decode("F1CB1F1FB5ADF208806B89DC579DC1F8").unwrap().try_into().unwrap();
+        let enc: [u8; 16] = hex::decode("979EC13B1CBFE9DCD01AB0FED307EAE5")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let mac: [u8; 16] = hex::decode("F1CB1F1FB5ADF208806B89DC579DC1F8")
+            .unwrap()
+            .try_into()
+            .unwrap();
         let mut sm = SecureMessaging::new(SessionKeys::Tdes { enc, mac }, 0x887022120C06C226);
         let cmd = Command::new(0, 0xA4, 0x02, 0x0C, vec![0x01, 0x1E], None);
         let w = sm.wrap(&cmd).unwrap();
@@ -385,23 +418,40 @@ mod tests {
             hex::encode_upper(w.to_bytes().unwrap()),
             "0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800"
         );
-        let r = sm.unwrap(&Response::parse(&hex::decode("990290008E08FA855A5D4C50A8ED9000").unwrap()).unwrap()).unwrap();
+        let r = sm
+            .unwrap(
+                &Response::parse(&hex::decode("990290008E08FA855A5D4C50A8ED9000").unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
         assert_eq!(r.sw, 0x9000);
     }
 
     #[test]
     fn card_and_reader_agree_aes_and_tdes() {
         for keys in [
-            SessionKeys::Tdes { enc: [1; 16], mac: [2; 16] },
-            SessionKeys::Aes { enc: vec![3; 16], mac: vec![4; 16] },
-            SessionKeys::Aes { enc: vec![5; 32], mac: vec![6; 32] },
+            SessionKeys::Tdes {
+                enc: [1; 16],
+                mac: [2; 16],
+            },
+            SessionKeys::Aes {
+                enc: vec![3; 16],
+                mac: vec![4; 16],
+            },
+            SessionKeys::Aes {
+                enc: vec![5; 32],
+                mac: vec![6; 32],
+            },
         ] {
             let mut reader = SecureMessaging::new(keys.clone(), 77);
             let mut card = SecureMessaging::new(keys, 77);
             let cmd = Command::new(0, 0xB0, 0, 5, vec![], Some(65536));
             let got = card.unwrap_command(&reader.wrap(&cmd).unwrap()).unwrap();
             assert_eq!(got, cmd);
-            let resp = Response { data: vec![9; 1000], sw: 0x9000 };
+            let resp = Response {
+                data: vec![9; 1000],
+                sw: 0x9000,
+            };
             assert_eq!(reader.unwrap(&card.wrap_response(&resp)).unwrap(), resp);
         }
     }

@@ -22,7 +22,9 @@ use unicode_normalization::UnicodeNormalization;
 /// The eMRTD application identifier.
 pub const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
 /// ATR of the software card (T=1, historical bytes "XASO-EMRTD").
-pub const ATR: [u8; 15] = [0x3B, 0x8A, 0x80, 0x01, 0x58, 0x41, 0x53, 0x4F, 0x2D, 0x45, 0x4D, 0x52, 0x54, 0x44, 0x69];
+pub const ATR: [u8; 15] = [
+    0x3B, 0x8A, 0x80, 0x01, 0x58, 0x41, 0x53, 0x4F, 0x2D, 0x45, 0x4D, 0x52, 0x54, 0x44, 0x69,
+];
 
 static IDENTITIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/identities");
 
@@ -42,19 +44,69 @@ pub enum IdentityError {
 
 /// Province codes (3 digits) of the 63 provinces used in 12-digit personal ID numbers.
 pub const PROVINCE_CODES: [(&str, &str); 63] = [
-    ("001", "Hà Nội"), ("002", "Hà Giang"), ("004", "Cao Bằng"), ("006", "Bắc Kạn"), ("008", "Tuyên Quang"),
-    ("010", "Lào Cai"), ("011", "Điện Biên"), ("012", "Lai Châu"), ("014", "Sơn La"), ("015", "Yên Bái"),
-    ("017", "Hòa Bình"), ("019", "Thái Nguyên"), ("020", "Lạng Sơn"), ("022", "Quảng Ninh"), ("024", "Bắc Giang"),
-    ("025", "Phú Thọ"), ("026", "Vĩnh Phúc"), ("027", "Bắc Ninh"), ("030", "Hải Dương"), ("031", "Hải Phòng"),
-    ("033", "Hưng Yên"), ("034", "Thái Bình"), ("035", "Hà Nam"), ("036", "Nam Định"), ("037", "Ninh Bình"),
-    ("038", "Thanh Hóa"), ("040", "Nghệ An"), ("042", "Hà Tĩnh"), ("044", "Quảng Bình"), ("045", "Quảng Trị"),
-    ("046", "Thừa Thiên Huế"), ("048", "Đà Nẵng"), ("049", "Quảng Nam"), ("051", "Quảng Ngãi"), ("052", "Bình Định"),
-    ("054", "Phú Yên"), ("056", "Khánh Hòa"), ("058", "Ninh Thuận"), ("060", "Bình Thuận"), ("062", "Kon Tum"),
-    ("064", "Gia Lai"), ("066", "Đắk Lắk"), ("067", "Đắk Nông"), ("068", "Lâm Đồng"), ("070", "Bình Phước"),
-    ("072", "Tây Ninh"), ("074", "Bình Dương"), ("075", "Đồng Nai"), ("077", "Bà Rịa - Vũng Tàu"), ("079", "TP Hồ Chí Minh"),
-    ("080", "Long An"), ("082", "Tiền Giang"), ("083", "Bến Tre"), ("084", "Trà Vinh"), ("086", "Vĩnh Long"),
-    ("087", "Đồng Tháp"), ("089", "An Giang"), ("091", "Kiên Giang"), ("092", "Cần Thơ"), ("093", "Hậu Giang"),
-    ("094", "Sóc Trăng"), ("095", "Bạc Liêu"), ("096", "Cà Mau"),
+    ("001", "Hà Nội"),
+    ("002", "Hà Giang"),
+    ("004", "Cao Bằng"),
+    ("006", "Bắc Kạn"),
+    ("008", "Tuyên Quang"),
+    ("010", "Lào Cai"),
+    ("011", "Điện Biên"),
+    ("012", "Lai Châu"),
+    ("014", "Sơn La"),
+    ("015", "Yên Bái"),
+    ("017", "Hòa Bình"),
+    ("019", "Thái Nguyên"),
+    ("020", "Lạng Sơn"),
+    ("022", "Quảng Ninh"),
+    ("024", "Bắc Giang"),
+    ("025", "Phú Thọ"),
+    ("026", "Vĩnh Phúc"),
+    ("027", "Bắc Ninh"),
+    ("030", "Hải Dương"),
+    ("031", "Hải Phòng"),
+    ("033", "Hưng Yên"),
+    ("034", "Thái Bình"),
+    ("035", "Hà Nam"),
+    ("036", "Nam Định"),
+    ("037", "Ninh Bình"),
+    ("038", "Thanh Hóa"),
+    ("040", "Nghệ An"),
+    ("042", "Hà Tĩnh"),
+    ("044", "Quảng Bình"),
+    ("045", "Quảng Trị"),
+    ("046", "Thừa Thiên Huế"),
+    ("048", "Đà Nẵng"),
+    ("049", "Quảng Nam"),
+    ("051", "Quảng Ngãi"),
+    ("052", "Bình Định"),
+    ("054", "Phú Yên"),
+    ("056", "Khánh Hòa"),
+    ("058", "Ninh Thuận"),
+    ("060", "Bình Thuận"),
+    ("062", "Kon Tum"),
+    ("064", "Gia Lai"),
+    ("066", "Đắk Lắk"),
+    ("067", "Đắk Nông"),
+    ("068", "Lâm Đồng"),
+    ("070", "Bình Phước"),
+    ("072", "Tây Ninh"),
+    ("074", "Bình Dương"),
+    ("075", "Đồng Nai"),
+    ("077", "Bà Rịa - Vũng Tàu"),
+    ("079", "TP Hồ Chí Minh"),
+    ("080", "Long An"),
+    ("082", "Tiền Giang"),
+    ("083", "Bến Tre"),
+    ("084", "Trà Vinh"),
+    ("086", "Vĩnh Long"),
+    ("087", "Đồng Tháp"),
+    ("089", "An Giang"),
+    ("091", "Kiên Giang"),
+    ("092", "Cần Thơ"),
+    ("093", "Hậu Giang"),
+    ("094", "Sóc Trăng"),
+    ("095", "Bạc Liêu"),
+    ("096", "Cà Mau"),
 ];
 
 /// A synthetic identity (idcard/identities/*.toml).
@@ -112,7 +164,8 @@ impl Identity {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Identity, IdentityError> {
-        let s = std::fs::read_to_string(path).map_err(|e| IdentityError::Io(path.display().to_string(), e.to_string()))?;
+        let s = std::fs::read_to_string(path)
+            .map_err(|e| IdentityError::Io(path.display().to_string(), e.to_string()))?;
         Identity::from_toml(&s)
     }
 
@@ -120,8 +173,15 @@ impl Identity {
     pub fn builtin() -> Result<Vec<(String, Identity)>, IdentityError> {
         let mut out = Vec::new();
         for f in IDENTITIES.files() {
-            let name = f.path().file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-            let text = f.contents_utf8().ok_or_else(|| IdentityError::Toml(name.clone()))?;
+            let name = f
+                .path()
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let text = f
+                .contents_utf8()
+                .ok_or_else(|| IdentityError::Toml(name.clone()))?;
             out.push((name, Identity::from_toml(text)?));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -146,7 +206,11 @@ impl Identity {
         if !PROVINCE_CODES.iter().any(|(c, _)| *c == &id[..3]) {
             return bad("unknown province code");
         }
-        let year: u32 = self.date_of_birth.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+        let year: u32 = self
+            .date_of_birth
+            .get(..4)
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(0);
         let female = match self.sex.as_str() {
             "male" => 0,
             "female" => 1,
@@ -180,7 +244,13 @@ impl Identity {
 
     pub fn mrz(&self) -> String {
         let sex = if self.sex == "female" { 'F' } else { 'M' };
-        Mrz::build_td1(&self.id_number, &yymmdd(&self.date_of_birth), sex, &yymmdd(&self.expiry_date), &ascii_fold(&self.full_name))
+        Mrz::build_td1(
+            &self.id_number,
+            &yymmdd(&self.date_of_birth),
+            sex,
+            &yymmdd(&self.expiry_date),
+            &ascii_fold(&self.full_name),
+        )
     }
 
     pub fn personal_data(&self) -> PersonalData {
@@ -223,7 +293,10 @@ impl Identity {
     /// A synthetic portrait (JPEG, 240×320), deterministic per identity.
     pub fn face_jpeg(&self) -> Result<Vec<u8>, IdentityError> {
         use image::{ImageBuffer, Rgb};
-        let seed = self.id_number.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let seed = self
+            .id_number
+            .bytes()
+            .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
         let (w, h) = (240u32, 320u32);
         let mut state = seed;
         let img = ImageBuffer::from_fn(w, h, |x, y| {
@@ -250,7 +323,8 @@ impl Identity {
         });
         let mut out = Vec::new();
         let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
-        enc.encode_image(&img).map_err(|e| IdentityError::Invalid(e.to_string()))?;
+        enc.encode_image(&img)
+            .map_err(|e| IdentityError::Invalid(e.to_string()))?;
         Ok(out)
     }
 }
@@ -265,7 +339,10 @@ pub struct CardFiles {
 
 /// PACEInfo for id-PACE-ECDH-GM-AES-CBC-CMAC-128 (0.4.0.127.0.7.2.2.4.2.2), version 2, P-256.
 fn pace_info() -> Vec<u8> {
-    let oid = crate::tlv::encode(0x06, &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]);
+    let oid = crate::tlv::encode(
+        0x06,
+        &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02],
+    );
     let mut v = oid;
     v.extend(crate::tlv::encode(0x02, &[2]));
     v.extend(crate::tlv::encode(0x02, &[12]));
@@ -274,11 +351,18 @@ fn pace_info() -> Vec<u8> {
 
 impl CardFiles {
     pub fn build(identity: &Identity, pki: &TestPki) -> Result<CardFiles, IdentityError> {
-        let key = identity.mrz_key().map_err(|e| IdentityError::Invalid(e.to_string()))?;
+        let key = identity
+            .mrz_key()
+            .map_err(|e| IdentityError::Invalid(e.to_string()))?;
         let mut dgs: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
         dgs.insert(1, Mrz::build_dg1(&identity.mrz()));
         dgs.insert(2, lds::build_dg2(&identity.face_jpeg()?, 240, 320));
-        dgs.insert(13, identity.personal_data().build_dg13(identity.dg13_old_id_index));
+        dgs.insert(
+            13,
+            identity
+                .personal_data()
+                .build_dg13(identity.dg13_old_id_index),
+        );
         let mut files = BTreeMap::new();
         if identity.pace {
             let info = pace_info();
@@ -286,12 +370,19 @@ impl CardFiles {
             files.insert(fid::CARD_ACCESS, info);
         }
         let sod = pki.sign_sod(&dgs)?;
-        files.insert(fid::COM, EfCom::build(&dgs.keys().copied().collect::<Vec<_>>()));
+        files.insert(
+            fid::COM,
+            EfCom::build(&dgs.keys().copied().collect::<Vec<_>>()),
+        );
         files.insert(fid::SOD, sod);
         for (n, b) in dgs {
             files.insert(fid::dg(n), b);
         }
-        Ok(CardFiles { files, key: key.bac_keys(), pace: identity.pace })
+        Ok(CardFiles {
+            files,
+            key: key.bac_keys(),
+            pace: identity.pace,
+        })
     }
 
     pub fn file(&self, fid: u16) -> Option<&[u8]> {
@@ -457,7 +548,11 @@ impl SoftCard {
                     return resp(sw::WRONG_LENGTH);
                 };
                 let f = u16::from_be_bytes([*a, *b]);
-                let visible = if f == fid::CARD_ACCESS { !self.app_selected } else { self.app_selected };
+                let visible = if f == fid::CARD_ACCESS {
+                    !self.app_selected
+                } else {
+                    self.app_selected
+                };
                 if visible && self.files.file(f).is_some() {
                     self.current = Some(f);
                     resp(sw::OK)
@@ -495,8 +590,15 @@ impl SoftCard {
         }
         let le = cmd.le.unwrap_or(256).min(self.max_read);
         let end = (offset + le).min(data.len());
-        let sw = if end - offset < cmd.le.unwrap_or(256) { sw::END_OF_FILE } else { sw::OK };
-        Response { data: data[offset..end].to_vec(), sw }
+        let sw = if end - offset < cmd.le.unwrap_or(256) {
+            sw::END_OF_FILE
+        } else {
+            sw::OK
+        };
+        Response {
+            data: data[offset..end].to_vec(),
+            sw,
+        }
     }
 
     fn get_challenge(&mut self, cmd: &Command) -> Response {
@@ -506,7 +608,10 @@ impl SoftCard {
         let mut c = [0u8; 8];
         rand::rng().fill_bytes(&mut c);
         self.challenge = Some(c);
-        Response { data: c.to_vec(), sw: sw::OK }
+        Response {
+            data: c.to_vec(),
+            sw: sw::OK,
+        }
     }
 
     fn external_authenticate(&mut self, cmd: &Command) -> Response {
@@ -546,19 +651,34 @@ mod tests {
     #[test]
     fn data_groups_need_bac() {
         let id = Identity::builtin_named("tran-van-hung").unwrap();
-        let mut card = SoftCard::new(CardFiles::build(&id, &TestPki::default_test().unwrap()).unwrap());
-        assert_eq!(card.process(&[0, 0xA4, 4, 0x0C, 7, 0xA0, 0, 0, 2, 0x47, 0x10, 1]), vec![0x90, 0]);
+        let mut card =
+            SoftCard::new(CardFiles::build(&id, &TestPki::default_test().unwrap()).unwrap());
+        assert_eq!(
+            card.process(&[0, 0xA4, 4, 0x0C, 7, 0xA0, 0, 0, 2, 0x47, 0x10, 1]),
+            vec![0x90, 0]
+        );
         assert_eq!(card.process(&[0, 0xA4, 2, 0x0C, 2, 1, 1]), vec![0x90, 0]);
         assert_eq!(card.process(&[0, 0xB0, 0, 0, 4]), vec![0x69, 0x82]);
-        let bad = Identity { id_number: "001082012346".into(), ..id };
+        let bad = Identity {
+            id_number: "001082012346".into(),
+            ..id
+        };
         assert!(bad.validate().is_ok());
     }
 
     #[test]
     fn invalid_ids_are_rejected() {
         let id = Identity::builtin_named("tran-van-hung").unwrap();
-        for bad in ["003082012345", "001182012345", "001083012345", "00108201234"] {
-            let x = Identity { id_number: bad.into(), ..id.clone() };
+        for bad in [
+            "003082012345",
+            "001182012345",
+            "001083012345",
+            "00108201234",
+        ] {
+            let x = Identity {
+                id_number: bad.into(),
+                ..id.clone()
+            };
             assert!(x.validate().is_err(), "{bad}");
         }
     }

@@ -12,7 +12,7 @@ use cms::signed_data::{
 };
 use const_oid::db::{rfc5280, rfc5911, rfc5912};
 use der::asn1::{BitString, OctetString, SetOfVec, UtcTime};
-use der::{Any, DateTime, EncodePem, Encode, Tag};
+use der::{Any, DateTime, Encode, EncodePem, Tag};
 use p256::ecdsa::{DerSignature, SigningKey, signature::Signer};
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -47,11 +47,16 @@ fn key_from_seed(seed: &str, label: &str) -> Result<SigningKey, PkiError> {
 }
 
 fn alg(oid: const_oid::ObjectIdentifier) -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned { oid, parameters: None }
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: None,
+    }
 }
 
 fn utc(y: u16) -> Result<Time, PkiError> {
-    Ok(Time::UtcTime(UtcTime::from_date_time(DateTime::new(y, 1, 1, 0, 0, 0).map_err(e)?).map_err(e)?))
+    Ok(Time::UtcTime(
+        UtcTime::from_date_time(DateTime::new(y, 1, 1, 0, 0, 0).map_err(e)?).map_err(e)?,
+    ))
 }
 
 fn certificate(
@@ -66,7 +71,10 @@ fn certificate(
     let spki = SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(e)?;
     let mut extensions = Vec::new();
     if ca {
-        let bc = BasicConstraints { ca: true, path_len_constraint: Some(0) };
+        let bc = BasicConstraints {
+            ca: true,
+            path_len_constraint: Some(0),
+        };
         extensions.push(Extension {
             extn_id: rfc5280::ID_CE_BASIC_CONSTRAINTS,
             critical: true,
@@ -78,12 +86,19 @@ fn certificate(
         serial_number: SerialNumber::new(&[serial]).map_err(e)?,
         signature: alg(rfc5912::ECDSA_WITH_SHA_256),
         issuer: issuer.clone(),
-        validity: Validity { not_before: utc(years.0)?, not_after: utc(years.1)? },
+        validity: Validity {
+            not_before: utc(years.0)?,
+            not_after: utc(years.1)?,
+        },
         subject: subject.clone(),
         subject_public_key_info: spki,
         issuer_unique_id: None,
         subject_unique_id: None,
-        extensions: if extensions.is_empty() { None } else { Some(extensions) },
+        extensions: if extensions.is_empty() {
+            None
+        } else {
+            Some(extensions)
+        },
     };
     let sig: DerSignature = signer.sign(&tbs.to_der().map_err(e)?);
     Ok(Certificate {
@@ -109,10 +124,31 @@ impl TestPki {
     pub fn generate(seed: &str) -> Result<TestPki, PkiError> {
         let csca_key = key_from_seed(seed, "csca")?;
         let ds_key = key_from_seed(seed, "ds")?;
-        let csca_name = Name::from_str(&format!("CN=Xa So TEST CSCA {seed},O=Xa So test only,C=VN")).map_err(e)?;
-        let ds_name = Name::from_str(&format!("CN=Xa So TEST Document Signer {seed},O=Xa So test only,C=VN")).map_err(e)?;
-        let csca = certificate(1, &csca_name, &csca_name, &csca_key, &csca_key, true, (2024, 2045))?;
-        let ds = certificate(2, &csca_name, &ds_name, &ds_key, &csca_key, false, (2024, 2040))?;
+        let csca_name =
+            Name::from_str(&format!("CN=Xa So TEST CSCA {seed},O=Xa So test only,C=VN"))
+                .map_err(e)?;
+        let ds_name = Name::from_str(&format!(
+            "CN=Xa So TEST Document Signer {seed},O=Xa So test only,C=VN"
+        ))
+        .map_err(e)?;
+        let csca = certificate(
+            1,
+            &csca_name,
+            &csca_name,
+            &csca_key,
+            &csca_key,
+            true,
+            (2024, 2045),
+        )?;
+        let ds = certificate(
+            2,
+            &csca_name,
+            &ds_name,
+            &ds_key,
+            &csca_key,
+            false,
+            (2024, 2040),
+        )?;
         Ok(TestPki { csca, ds, ds_key })
     }
 
@@ -131,7 +167,8 @@ impl TestPki {
             .map(|(n, b)| {
                 Ok(DataGroupHash {
                     data_group_number: *n,
-                    data_group_hash_value: OctetString::new(Sha256::digest(b).to_vec()).map_err(e)?,
+                    data_group_hash_value: OctetString::new(Sha256::digest(b).to_vec())
+                        .map_err(e)?,
                 })
             })
             .collect::<Result<Vec<_>, PkiError>>()?;
@@ -145,12 +182,17 @@ impl TestPki {
         let attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
             Attribute {
                 oid: rfc5911::ID_CONTENT_TYPE,
-                values: SetOfVec::try_from(vec![Any::encode_from(&ID_LDS_SECURITY_OBJECT).map_err(e)?]).map_err(e)?,
+                values: SetOfVec::try_from(vec![
+                    Any::encode_from(&ID_LDS_SECURITY_OBJECT).map_err(e)?,
+                ])
+                .map_err(e)?,
             },
             Attribute {
                 oid: rfc5911::ID_MESSAGE_DIGEST,
-                values: SetOfVec::try_from(vec![Any::new(Tag::OctetString, Sha256::digest(&econtent).to_vec()).map_err(e)?])
-                    .map_err(e)?,
+                values: SetOfVec::try_from(vec![
+                    Any::new(Tag::OctetString, Sha256::digest(&econtent).to_vec()).map_err(e)?,
+                ])
+                .map_err(e)?,
             },
         ])
         .map_err(e)?;
@@ -175,12 +217,16 @@ impl TestPki {
                 econtent: Some(Any::new(Tag::OctetString, econtent).map_err(e)?),
             },
             certificates: Some(CertificateSet(
-                SetOfVec::try_from(vec![CertificateChoices::Certificate(self.ds.clone())]).map_err(e)?,
+                SetOfVec::try_from(vec![CertificateChoices::Certificate(self.ds.clone())])
+                    .map_err(e)?,
             )),
             crls: None,
             signer_infos: SignerInfos(SetOfVec::try_from(vec![si]).map_err(e)?),
         };
-        let ci = ContentInfo { content_type: rfc5911::ID_SIGNED_DATA, content: Any::encode_from(&sd).map_err(e)? };
+        let ci = ContentInfo {
+            content_type: rfc5911::ID_SIGNED_DATA,
+            content: Any::encode_from(&sd).map_err(e)?,
+        };
         Ok(tlv::encode(0x77, &ci.to_der().map_err(e)?))
     }
 }
@@ -209,10 +255,16 @@ mod tests {
 
         let other = TestPki::generate("another-country").unwrap();
         let pa = verify(&sod, &dgs, &other.trust_store());
-        assert!(matches!(pa.failures.as_slice(), [PaFailure::UnknownCsca(_)]), "{pa:?}");
+        assert!(
+            matches!(pa.failures.as_slice(), [PaFailure::UnknownCsca(_)]),
+            "{pa:?}"
+        );
 
         let mut store = TrustStore::new();
-        assert_eq!(store.add_bytes(pki.csca_pem().unwrap().as_bytes()).unwrap(), 1);
+        assert_eq!(
+            store.add_bytes(pki.csca_pem().unwrap().as_bytes()).unwrap(),
+            1
+        );
         assert!(verify(&sod, &dgs, &store).verified);
     }
 }

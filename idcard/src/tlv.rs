@@ -57,7 +57,10 @@ pub fn parse(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), ParseError> {
 pub fn expect(input: &[u8], tag: u32) -> Result<(&[u8], &[u8]), ParseError> {
     let (tlv, rest) = parse(input)?;
     if tlv.tag != tag {
-        return Err(ParseError::UnexpectedTag { expected: tag, found: tlv.tag });
+        return Err(ParseError::UnexpectedTag {
+            expected: tag,
+            found: tlv.tag,
+        });
     }
     Ok((tlv.value, rest))
 }
@@ -75,7 +78,10 @@ pub fn parse_all(mut input: &[u8]) -> Result<Vec<Tlv<'_>>, ParseError> {
 
 /// Find the first child with `tag` among the TLVs in `input`.
 pub fn find(input: &[u8], tag: u32) -> Result<Option<&[u8]>, ParseError> {
-    Ok(parse_all(input)?.into_iter().find(|t| t.tag == tag).map(|t| t.value))
+    Ok(parse_all(input)?
+        .into_iter()
+        .find(|t| t.tag == tag)
+        .map(|t| t.value))
 }
 
 /// Total length (header + value) of the TLV starting at `input`, from its header only.
@@ -144,7 +150,9 @@ mod tests {
 
     #[test]
     fn multi_byte_tags_roundtrip() {
-        for tag in [0x61u32, 0x5F1F, 0x7F61, 0x7F2E, 0x5F2E, 0x30, 0x02, 0x87, 0x8E, 0xA1] {
+        for tag in [
+            0x61u32, 0x5F1F, 0x7F61, 0x7F2E, 0x5F2E, 0x30, 0x02, 0x87, 0x8E, 0xA1,
+        ] {
             let enc = encode(tag, &[1, 2, 3]);
             let (t, rest) = parse(&enc).unwrap();
             assert_eq!(t.tag, tag);

@@ -46,7 +46,12 @@ pub struct Counting<T> {
 
 impl<T> Counting<T> {
     pub fn new(inner: T) -> Self {
-        Counting { inner, apdus: 0, bytes_sent: 0, bytes_received: 0 }
+        Counting {
+            inner,
+            apdus: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+        }
     }
 }
 
@@ -63,9 +68,11 @@ impl<T: Transport> Transport for Counting<T> {
 fn map_pcsc(e: pcsc::Error) -> TransportError {
     use pcsc::Error as E;
     match e {
-        E::RemovedCard | E::ResetCard | E::UnpoweredCard | E::UnresponsiveCard | E::ReaderUnavailable => {
-            TransportError::CardRemoved
-        }
+        E::RemovedCard
+        | E::ResetCard
+        | E::UnpoweredCard
+        | E::UnresponsiveCard
+        | E::ReaderUnavailable => TransportError::CardRemoved,
         E::NoSmartcard => TransportError::NoCard,
         E::NoReadersAvailable | E::UnknownReader => TransportError::NoReader,
         E::Cancelled => TransportError::Cancelled,
@@ -85,19 +92,52 @@ impl PcscTransport {
     pub fn connect(reader: &str) -> Result<PcscTransport, TransportError> {
         let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(map_pcsc)?;
         let name = CString::new(reader).map_err(|_| TransportError::NoReader)?;
-        let card = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(map_pcsc)?;
-        Ok(PcscTransport { card, buf: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED] })
+        let card = ctx
+            .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+            .map_err(map_pcsc)?;
+        Ok(PcscTransport {
+            card,
+            buf: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
+        })
     }
 
     /// The card's ATR (vpcd does not support the ATR attribute, so use SCardStatus).
     pub fn atr(&self) -> Result<Vec<u8>, TransportError> {
-        self.card.status2_owned().map(|s| s.atr().to_vec()).map_err(map_pcsc)
+        self.card
+            .status2_owned()
+            .map(|s| s.atr().to_vec())
+            .map_err(map_pcsc)
+    }
+}
+
+impl PcscTransport {
+    /// A transmit failed without saying why (pcscd reports SCARD_E_NOT_TRANSACTED when the
+    /// card vanished mid-command): ask pcscd for the card's state for up to 1.5 s.
+    fn after_failed_transmit(&self) -> TransportError {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(1500) {
+            match self.card.status2_owned() {
+                Err(e) => return map_pcsc(e),
+                Ok(s) if !s.status().contains(pcsc::Status::PRESENT) => {
+                    return TransportError::CardRemoved;
+                }
+                Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        TransportError::Reader("communication with the card failed".into())
     }
 }
 
 impl Transport for PcscTransport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.card.transmit(apdu, &mut self.buf).map(<[u8]>::to_vec).map_err(map_pcsc)
+        match self.card.transmit(apdu, &mut self.buf) {
+            Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+            Ok(_) => Err(self.after_failed_transmit()),
+            Err(pcsc::Error::NotTransacted | pcsc::Error::CommError) => {
+                Err(self.after_failed_transmit())
+            }
+            Err(e) => Err(map_pcsc(e)),
+        }
     }
 }
 
@@ -109,7 +149,10 @@ pub fn list_readers() -> Result<Vec<String>, TransportError> {
         Err(pcsc::Error::NoReadersAvailable) => return Ok(vec![]),
         Err(e) => return Err(map_pcsc(e)),
     };
-    Ok(readers.into_iter().map(|r| r.to_string_lossy().into_owned()).collect())
+    Ok(readers
+        .into_iter()
+        .map(|r| r.to_string_lossy().into_owned())
+        .collect())
 }
 
 /// Cancels a pending wait of a [`CardWatcher`] from another thread.
@@ -131,7 +174,9 @@ pub struct CardWatcher {
 
 impl CardWatcher {
     pub fn new() -> Result<CardWatcher, TransportError> {
-        Ok(CardWatcher { ctx: pcsc::Context::establish(pcsc::Scope::User).map_err(map_pcsc)? })
+        Ok(CardWatcher {
+            ctx: pcsc::Context::establish(pcsc::Scope::User).map_err(map_pcsc)?,
+        })
     }
 
     pub fn canceller(&self) -> Canceller {
@@ -147,24 +192,42 @@ impl CardWatcher {
         if let Some(r) = reader {
             names.retain(|n| n.to_string_lossy() == r);
         }
-        let mut states: Vec<pcsc::ReaderState> =
-            names.into_iter().map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE)).collect();
-        states.push(pcsc::ReaderState::new(pcsc::PNP_NOTIFICATION(), pcsc::State::UNAWARE));
+        let mut states: Vec<pcsc::ReaderState> = names
+            .into_iter()
+            .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
+            .collect();
+        states.push(pcsc::ReaderState::new(
+            pcsc::PNP_NOTIFICATION(),
+            pcsc::State::UNAWARE,
+        ));
         Ok(states)
     }
 
     /// Block until a card is present (in `reader`, or in any reader); returns the reader
     /// name. `None` timeout waits forever; [`Canceller::cancel`] interrupts.
-    pub fn wait_for_card(&self, reader: Option<&str>, timeout: Option<Duration>) -> Result<String, TransportError> {
+    pub fn wait_for_card(
+        &self,
+        reader: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<String, TransportError> {
         self.wait(reader, timeout, true)
     }
 
     /// Block until the card in `reader` is removed.
-    pub fn wait_for_removal(&self, reader: &str, timeout: Option<Duration>) -> Result<(), TransportError> {
+    pub fn wait_for_removal(
+        &self,
+        reader: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), TransportError> {
         self.wait(Some(reader), timeout, false).map(|_| ())
     }
 
-    fn wait(&self, reader: Option<&str>, timeout: Option<Duration>, present: bool) -> Result<String, TransportError> {
+    fn wait(
+        &self,
+        reader: Option<&str>,
+        timeout: Option<Duration>,
+        present: bool,
+    ) -> Result<String, TransportError> {
         let deadline = timeout.map(|t| std::time::Instant::now() + t);
         let mut states = self.states(reader)?;
         loop {
@@ -173,22 +236,30 @@ impl CardWatcher {
                     continue;
                 }
                 let ev = s.event_state();
-                if ev.contains(pcsc::State::PRESENT) == present && !ev.contains(pcsc::State::UNAWARE) && !ev.is_empty() {
+                if !ev.is_empty() && ev.contains(pcsc::State::PRESENT) == present {
                     return Ok(s.name().to_string_lossy().into_owned());
                 }
             }
             let left = match deadline {
-                Some(d) => Some(d.checked_duration_since(std::time::Instant::now()).ok_or(TransportError::Timeout)?),
+                Some(d) => Some(
+                    d.checked_duration_since(std::time::Instant::now())
+                        .ok_or(TransportError::Timeout)?,
+                ),
                 None => None,
             };
-            let pnp_changed = states.iter().any(|s| s.name() == pcsc::PNP_NOTIFICATION() && s.event_state().contains(pcsc::State::CHANGED));
+            let pnp_changed = states.iter().any(|s| {
+                s.name() == pcsc::PNP_NOTIFICATION()
+                    && s.event_state().contains(pcsc::State::CHANGED)
+            });
             if pnp_changed {
                 states = self.states(reader)?;
             }
             for s in &mut states {
                 s.sync_current_state();
             }
-            self.ctx.get_status_change(left, &mut states).map_err(map_pcsc)?;
+            self.ctx
+                .get_status_change(left, &mut states)
+                .map_err(map_pcsc)?;
         }
     }
 

@@ -24,7 +24,11 @@ pub struct VpcdOptions {
 
 impl Default for VpcdOptions {
     fn default() -> Self {
-        VpcdOptions { addr: DEFAULT_ADDR.into(), connect_timeout: Duration::from_secs(10), remove_after_apdus: None }
+        VpcdOptions {
+            addr: DEFAULT_ADDR.into(),
+            connect_timeout: Duration::from_secs(10),
+            remove_after_apdus: None,
+        }
     }
 }
 
@@ -53,7 +57,8 @@ fn read_full(s: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> std::io::R
 }
 
 fn send(s: &mut TcpStream, payload: &[u8]) -> std::io::Result<()> {
-    let len = u16::try_from(payload.len()).map_err(|_| std::io::Error::new(ErrorKind::InvalidData, "response too long"))?;
+    let len = u16::try_from(payload.len())
+        .map_err(|_| std::io::Error::new(ErrorKind::InvalidData, "response too long"))?;
     let mut m = len.to_be_bytes().to_vec();
     m.extend_from_slice(payload);
     s.write_all(&m)
@@ -76,13 +81,22 @@ pub fn connect(opts: &VpcdOptions) -> std::io::Result<TcpStream> {
 
 /// Insert the card into vpcd and answer it until `stop` is set, vpcd closes the
 /// connection, or the card is "removed" (see [`VpcdOptions::remove_after_apdus`]).
-pub fn serve(card: &mut SoftCard, opts: &VpcdOptions, stop: &AtomicBool) -> std::io::Result<ServeEnd> {
+pub fn serve(
+    card: &mut SoftCard,
+    opts: &VpcdOptions,
+    stop: &AtomicBool,
+) -> std::io::Result<ServeEnd> {
     let mut s = connect(opts)?;
     serve_stream(card, &mut s, opts, stop)
 }
 
 /// As [`serve`], on an already connected stream.
-pub fn serve_stream(card: &mut SoftCard, s: &mut TcpStream, opts: &VpcdOptions, stop: &AtomicBool) -> std::io::Result<ServeEnd> {
+pub fn serve_stream(
+    card: &mut SoftCard,
+    s: &mut TcpStream,
+    opts: &VpcdOptions,
+    stop: &AtomicBool,
+) -> std::io::Result<ServeEnd> {
     s.set_read_timeout(Some(Duration::from_millis(100)))?;
     s.set_nodelay(true)?;
     let mut len = [0u8; 2];

@@ -1,0 +1,345 @@
+//! End-to-end tests through the real PC/SC stack: pcscd + vsmartcard-vpcd + the software
+//! card. Each test starts pcscd (or uses one already running) and the card itself. These
+//! tests are in the nextest group `pcsc` (one at a time: one pcscd, fixed vpcd ports).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::zombie_processes
+)] // test helpers
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use xaso_idcard::error::CardError;
+use xaso_idcard::pa::PaFailure;
+use xaso_idcard::reader::{AccessKey, ReadOptions, read_card, read_card_with};
+use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
+use xaso_idcard::testpki::TestPki;
+use xaso_idcard::transport::{CardWatcher, PcscTransport, list_readers};
+use xaso_idcard::vpcd::{self, ServeEnd, VpcdOptions};
+use xaso_services::CardField;
+
+const READER: &str = "Virtual PCD 00 00";
+
+struct Pcscd(Option<Child>);
+
+impl Pcscd {
+    fn start() -> Pcscd {
+        if list_readers()
+            .map(|r| r.iter().any(|n| n == READER))
+            .unwrap_or(false)
+        {
+            return Pcscd(None); // someone else's pcscd: use it
+        }
+        let child = Command::new("/usr/sbin/pcscd")
+            .arg("-f")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start /usr/sbin/pcscd");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(15) {
+            if list_readers()
+                .map(|r| r.iter().any(|n| n == READER))
+                .unwrap_or(false)
+            {
+                return Pcscd(Some(child));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("pcscd did not show the vpcd reader");
+    }
+}
+
+impl Drop for Pcscd {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+struct Inserted {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<ServeEnd>>,
+}
+
+impl Inserted {
+    fn new(mut card: SoftCard, remove_after: Option<usize>) -> Inserted {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let opts = VpcdOptions {
+                remove_after_apdus: remove_after,
+                ..Default::default()
+            };
+            vpcd::serve(&mut card, &opts, &s2).expect("vpcd serve")
+        });
+        Inserted {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn remove(mut self) -> ServeEnd {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Inserted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn card_for(name: &str, pki: &TestPki) -> (Identity, SoftCard) {
+    let id = Identity::builtin_named(name).unwrap();
+    let card = SoftCard::new(CardFiles::build(&id, pki).unwrap());
+    (id, card)
+}
+
+fn connect() -> PcscTransport {
+    let w = CardWatcher::new().unwrap();
+    let reader = w
+        .wait_for_card(Some(READER), Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(reader, READER);
+    PcscTransport::connect(READER).unwrap()
+}
+
+#[test]
+fn pcsc_bac_read_verifies() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, card) = card_for("nguyen-thi-mai-anh", &pki);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    assert_eq!(t.atr().unwrap(), xaso_idcard::softcard::ATR);
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13]);
+    assert_eq!(r.mrz.document_number, &id.id_number[3..]);
+    assert!(r.mrz.check_digits_ok);
+    let p = r.personal.as_ref().unwrap();
+    assert_eq!(*p, id.personal_data());
+    assert_eq!(r.get(CardField::DateOfBirth).as_deref(), Some("2003-05-17"));
+    assert_eq!(r.get(CardField::Sex).as_deref(), Some("female"));
+    assert_eq!(r.faces.len(), 1);
+    assert_eq!(
+        r.faces[0].data.as_slice(),
+        id.face_jpeg().unwrap().as_slice()
+    );
+    assert!(r.stats.extended_length, "vpcd passes extended APDUs");
+    assert_eq!(r.stats.apdus, r.stats.min_apdus());
+}
+
+#[test]
+fn pcsc_short_apdus_when_card_refuses_extended() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, mut card) = card_for("tran-van-hung", &pki);
+    card.extended_length = false;
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
+    assert!(!r.stats.extended_length);
+    assert_eq!(r.stats.read_size, 0xDF);
+    assert_eq!(
+        r.get(CardField::OldIdNumber),
+        id.old_id_number.clone(),
+        "DG13 layout with index 16"
+    );
+    assert_eq!(r.get(CardField::SpouseName), id.spouse_name.clone());
+    assert!(r.stats.apdus <= r.stats.min_apdus() + 5);
+}
+
+#[test]
+fn pcsc_wrong_mrz_is_access_denied() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, card) = card_for("le-thi-thu", &pki);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let wrong =
+        xaso_idcard::bac::MrzKey::from_id_number(&id.id_number, "1975-02-27", &id.expiry_date)
+            .unwrap();
+    let err = read_card(&mut t, &AccessKey::Mrz(wrong), &pki.trust_store()).unwrap_err();
+    assert_eq!(err, CardError::AccessDenied);
+    assert_eq!(err.to_string(), "access denied, check the card details");
+    // The right key still works on the same card afterwards.
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(r.passive_auth.verified);
+}
+
+#[test]
+fn pcsc_card_removed_mid_read() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, card) = card_for("dang-minh-khoa", &pki);
+    let ins = Inserted::new(card, Some(9));
+    let mut t = connect();
+    let err = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap_err();
+    assert_eq!(err, CardError::CardRemoved);
+    assert_eq!(
+        err.to_string(),
+        "the card was removed during reading; put it back and try again"
+    );
+    assert_eq!(ins.remove(), ServeEnd::Removed);
+    drop(t);
+    // Put it back: a fresh read works.
+    let (_, card) = card_for("dang-minh-khoa", &pki);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(r.passive_auth.verified);
+}
+
+#[test]
+fn pcsc_tampered_data_group_fails_passive_auth() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let id = Identity::builtin_named("nguyen-thi-mai-anh").unwrap();
+    let mut files = CardFiles::build(&id, &pki).unwrap();
+    assert!(files.tamper(13));
+    let _ins = Inserted::new(SoftCard::new(files), None);
+    let mut t = connect();
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(!r.passive_auth.verified);
+    assert_eq!(
+        r.passive_auth.failures,
+        vec![PaFailure::DataGroupHashMismatch(13)]
+    );
+    assert!(
+        r.passive_auth
+            .summary()
+            .starts_with("not verified: data group 13 does not match")
+    );
+    assert!(
+        r.personal.is_some(),
+        "unverified data is still returned, marked"
+    );
+}
+
+#[test]
+fn pcsc_unknown_csca_is_not_verified() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, card) = card_for("ho-van-pao", &pki);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let other = TestPki::generate("some-other-country").unwrap();
+    let opts = ReadOptions {
+        read_face: false,
+        ..Default::default()
+    };
+    let r = read_card_with(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &other.trust_store(),
+        &opts,
+    )
+    .unwrap();
+    assert!(!r.passive_auth.verified);
+    assert!(
+        matches!(
+            r.passive_auth.failures.as_slice(),
+            [PaFailure::UnknownCsca(_)]
+        ),
+        "{:?}",
+        r.passive_auth
+    );
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 13, 14]);
+    assert!(r.pace_advertised);
+    assert!(r.faces.is_empty());
+}
+
+#[test]
+fn pcsc_wait_for_card_is_cancellable_and_async() {
+    let _pcscd = Pcscd::start();
+    // Nothing inserted: a wait can be cancelled from another thread.
+    let w = CardWatcher::new().unwrap();
+    let c = w.canceller();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        c.cancel();
+    });
+    let start = Instant::now();
+    let r = w.wait_for_card(Some(READER), Some(Duration::from_secs(20)));
+    t.join().unwrap();
+    assert_eq!(r, Err(xaso_idcard::error::TransportError::Cancelled));
+    assert!(start.elapsed() < Duration::from_secs(5));
+
+    // The async wait resolves when a card is put in.
+    let w = CardWatcher::new().unwrap();
+    let fut = w.wait_for_card_async(Some(READER.to_owned()), Some(Duration::from_secs(20)));
+    let pki = TestPki::default_test().unwrap();
+    let (_, card) = card_for("tran-van-hung", &pki);
+    let ins = Inserted::new(card, None);
+    let got = futures_executor_block_on(fut);
+    assert_eq!(got.as_deref(), Ok(READER));
+    // And removal is seen.
+    let w = CardWatcher::new().unwrap();
+    ins.remove();
+    w.wait_for_removal(READER, Some(Duration::from_secs(10)))
+        .unwrap();
+}
+
+/// Minimal executor for one future (the crate is runtime-agnostic).
+fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct ThreadWaker(std::thread::Thread);
+    impl Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park_timeout(Duration::from_millis(50));
+    }
+}
