@@ -23,10 +23,10 @@ async fn identity(hub: &Hub, addr: std::net::SocketAddr) -> client::Identity {
     client::enrol(&format!("https://127.0.0.1:{}", addr.port()), hub.ca_pem(), &code).await.unwrap()
 }
 
-fn device_store(records: u64) -> Store {
+fn device_store(prefix: &str, records: u64) -> Store {
     let mut store = Store::open_in_memory().unwrap();
     for r in 0..records {
-        store.put(&p("79001"), &format!("dev-{r}"), &xaso_sync::sample::dossier(r)).unwrap();
+        store.put(&p("79001"), &format!("{prefix}-{r}"), &xaso_sync::sample::dossier(r)).unwrap();
     }
     store
 }
@@ -46,7 +46,7 @@ async fn a_cut_at_any_of_24_byte_offsets_then_reconnect_converges_without_loss_o
     // Measure a clean run to choose offsets across its whole length.
     let clean = Link::start(addr, LinkConfig::unlimited()).await.unwrap();
     let client = SyncClient::new(&format!("https://127.0.0.1:{}", clean.addr().port()), &id).unwrap().with_page_bytes(8 * 1024);
-    let mut probe = device_store(10);
+    let mut probe = device_store("probe", 10);
     let report = client.sync_once(&mut probe, &Progress::default(), &Cancel::default()).await.unwrap();
     assert!(report.rounds > 1, "pages force several rounds: {report:?}");
     let up = clean.stats().bytes_up.load(std::sync::atomic::Ordering::Relaxed);
@@ -60,10 +60,11 @@ async fn a_cut_at_any_of_24_byte_offsets_then_reconnect_converges_without_loss_o
     }
     assert!(cases.len() >= 20);
     let mut cut_count = 0;
-    for cut in cases {
+    for (case, cut) in cases.into_iter().enumerate() {
         let link = Link::start(addr, LinkConfig::unlimited().with_cut(cut)).await.unwrap();
         let url = format!("https://127.0.0.1:{}", link.addr().port());
-        let mut store = device_store(10);
+        let prefix = format!("case{case}");
+        let mut store = device_store(&prefix, 10);
         let origin = store.origin();
         let first = SyncClient::new(&url, &id).unwrap().with_page_bytes(8 * 1024);
         let outcome = first.sync_once(&mut store, &Progress::default(), &Cancel::default()).await;
@@ -74,10 +75,12 @@ async fn a_cut_at_any_of_24_byte_offsets_then_reconnect_converges_without_loss_o
         hub.with_store(|s| {
             let partition = p("79001");
             // No loss: every record identical on both sides.
-            for id in store.list(&partition).unwrap() {
-                assert_eq!(s.get_json(&partition, &id).unwrap(), store.get_json(&partition, &id).unwrap(), "{cut:?}");
+            let ids = store.list(&partition).unwrap();
+            for id in ids.iter().filter(|id| id.starts_with(&format!("{prefix}-")) || id.starts_with("hub-")) {
+                assert_eq!(s.get_json(&partition, id).unwrap(), store.get_json(&partition, id).unwrap(), "{cut:?}");
             }
             assert!(s.vector(&partition).unwrap().same_as(&store.vector(&partition).unwrap()), "{cut:?}");
+            assert_eq!(s.list(&partition).unwrap(), ids, "{cut:?}");
             // No duplicates: exactly this device's 10 changes were added.
             assert_eq!(s.vector(&partition).unwrap().get(&origin), 10);
             hub_changes += 10;
