@@ -403,6 +403,25 @@ pub fn read_card_with<T: Transport>(
     })
 }
 
+/// Try several keys (e.g. the expiry-date candidates from the QR code) until one opens
+/// the card. Returns the read and the key that worked.
+pub fn read_card_trying<T: Transport>(
+    t: &mut T,
+    keys: &[MrzKey],
+    trust: &TrustStore,
+    opts: &ReadOptions,
+) -> Result<(CardRead, MrzKey), CardError> {
+    let mut last = CardError::AccessDenied;
+    for k in keys {
+        match read_card_with(t, &AccessKey::Mrz(k.clone()), trust, opts) {
+            Ok(r) => return Ok((r, k.clone())),
+            Err(CardError::AccessDenied) => last = CardError::AccessDenied,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -343,3 +343,84 @@ fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
         std::thread::park_timeout(Duration::from_millis(50));
     }
 }
+
+/// The CLI end to end: `xaso-card emulate` as its own process plugged into vpcd, and
+/// `xaso-card read --qr` reading it through pcscd.
+#[test]
+fn pcsc_cli_emulate_then_read_with_qr() {
+    let _pcscd = Pcscd::start();
+    let bin = env!("CARGO_BIN_EXE_xaso-card");
+    let mut emu = Command::new(bin)
+        .args(["emulate", "--identity", "tran-van-hung"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill<'a>(&'a mut Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(&mut emu);
+    CardWatcher::new()
+        .unwrap()
+        .wait_for_card(Some(READER), Some(Duration::from_secs(15)))
+        .unwrap();
+
+    let id = Identity::builtin_named("tran-van-hung").unwrap();
+    let code = qrcode::QrCode::new(id.qr_text().as_bytes()).unwrap();
+    let img = code
+        .render::<image::Luma<u8>>()
+        .module_dimensions(4, 4)
+        .build();
+    let dir = std::env::temp_dir().join(format!("xaso-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let qr_path = dir.join("card-qr.png");
+    img.save(&qr_path).unwrap();
+
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "read",
+            "--reader",
+            READER,
+            "--qr",
+            qr_path.to_str().unwrap(),
+            "--test-csca",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = Command::new(bin).args(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let masked = run(&[]);
+    assert_eq!(masked["verified"], true);
+    assert_eq!(masked["fields"]["full_name"], "T*** V** H***");
+    assert_eq!(masked["fields"]["id_number"], "*********345");
+    assert_eq!(masked["faces"][0]["kind"], "jpeg");
+    let shown = run(&["--show"]);
+    assert_eq!(shown["fields"]["full_name"], "Trần Văn Hùng");
+    assert_eq!(shown["fields"]["date_of_birth"], "1982-11-03");
+    assert_eq!(shown["fields"]["old_id_number"], "012345678");
+
+    // Without a CSCA the card reads but is "not verified".
+    let o = Command::new(bin)
+        .args([
+            "read",
+            "--reader",
+            READER,
+            "--mrz",
+            "001082012345,821103,421103",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("✘ Chưa xác thực / not verified: no CSCA certificates are configured"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
