@@ -48,6 +48,7 @@ pub mod bac;
 pub mod error;
 pub mod lds;
 pub mod pa;
+pub mod pcscd;
 pub mod qr;
 pub mod reader;
 pub mod sm;

@@ -19,48 +19,17 @@ use xaso_idcard::pa::PaFailure;
 use xaso_idcard::reader::{AccessKey, ReadOptions, read_card, read_card_with};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
-use xaso_idcard::transport::{CardWatcher, PcscTransport, list_readers};
+use xaso_idcard::transport::{CardWatcher, PcscTransport};
 use xaso_idcard::vpcd::{self, ServeEnd, VpcdOptions};
 use xaso_services::CardField;
 
 const READER: &str = "Virtual PCD 00 00";
 
-struct Pcscd(Option<Child>);
+struct Pcscd(#[allow(dead_code)] xaso_idcard::pcscd::Pcscd);
 
 impl Pcscd {
     fn start() -> Pcscd {
-        if list_readers()
-            .map(|r| r.iter().any(|n| n == READER))
-            .unwrap_or(false)
-        {
-            return Pcscd(None); // someone else's pcscd: use it
-        }
-        let child = Command::new("/usr/sbin/pcscd")
-            .arg("-f")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start /usr/sbin/pcscd");
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(15) {
-            if list_readers()
-                .map(|r| r.iter().any(|n| n == READER))
-                .unwrap_or(false)
-            {
-                return Pcscd(Some(child));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("pcscd did not show the vpcd reader");
-    }
-}
-
-impl Drop for Pcscd {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        Pcscd(xaso_idcard::pcscd::Pcscd::ensure().expect("pcscd with vpcd"))
     }
 }
 
