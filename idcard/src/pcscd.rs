@@ -15,7 +15,9 @@ pub const PCSCD: &str = "/usr/sbin/pcscd";
 pub struct Pcscd(Option<Child>);
 
 fn vpcd_visible() -> bool {
-    list_readers().map(|r| r.iter().any(|n| n == VPCD_READER)).unwrap_or(false)
+    list_readers()
+        .map(|r| r.iter().any(|n| n == VPCD_READER))
+        .unwrap_or(false)
 }
 
 impl Pcscd {
@@ -33,7 +35,11 @@ impl Pcscd {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        let mut child = Command::new(PCSCD).arg("-f").stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+        let mut child = Command::new(PCSCD)
+            .arg("-f")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(15) {
             if vpcd_visible() {
@@ -46,7 +52,9 @@ impl Pcscd {
         }
         let _ = child.kill();
         let _ = child.wait();
-        Err(std::io::Error::other("pcscd did not show the vpcd reader (is vsmartcard-vpcd installed?)"))
+        Err(std::io::Error::other(
+            "pcscd did not show the vpcd reader (is vsmartcard-vpcd installed?)",
+        ))
     }
 
     /// True if this guard started pcscd.

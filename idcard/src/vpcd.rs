@@ -48,12 +48,26 @@ fn read_full(s: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> std::io::R
         }
         match s.read(&mut buf[got..]) {
             Ok(0) => return Err(std::io::Error::new(ErrorKind::UnexpectedEof, "vpcd closed")),
-            Ok(n) => got += n,
+            Ok(n) => {
+                got += n;
+                quick_ack(s);
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
             Err(e) => return Err(e),
         }
     }
     Ok(true)
+}
+
+/// vpcd writes the length and the payload of a message separately; with Nagle on its side
+/// and delayed ACKs on ours every APDU would stall ~40 ms. Acknowledge at once instead.
+fn quick_ack(s: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = socket2::SockRef::from(s).set_tcp_quickack(true) {
+        tracing::debug!("TCP_QUICKACK: {e}");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = s;
 }
 
 fn send(s: &mut TcpStream, payload: &[u8]) -> std::io::Result<()> {

@@ -35,7 +35,10 @@ fn measure(extended: bool) -> Result<Figures> {
     let mut t = PcscTransport::connect(VPCD_READER)?;
     let key = AccessKey::Mrz(id.mrz_key()?);
     let trust = pki.trust_store();
-    let opts = ReadOptions { extended_length: extended, ..Default::default() };
+    let opts = ReadOptions {
+        extended_length: extended,
+        ..Default::default()
+    };
     let mut times = Vec::new();
     let mut last = None;
     for i in 0..RUNS + 2 {
@@ -43,7 +46,10 @@ fn measure(extended: bool) -> Result<Figures> {
         let r = read_card_with(&mut t, &key, &trust, &opts).context("reading the card")?;
         let ms = start.elapsed().as_secs_f64() * 1000.0;
         if !r.passive_auth.verified {
-            bail!("passive authentication failed: {}", r.passive_auth.summary());
+            bail!(
+                "passive authentication failed: {}",
+                r.passive_auth.summary()
+            );
         }
         if i >= 2 {
             times.push(ms);
@@ -70,9 +76,20 @@ fn main() -> Result<()> {
     std::thread::sleep(Duration::from_millis(500));
     let short = measure(false)?;
     let mut o = std::io::stdout().lock();
-    writeln!(o, "full read (EF.COM, DG1, DG2, DG13, EF.SOD + passive auth), median of {RUNS}, through pcscd + vpcd")?;
-    writeln!(o, "extended length: {} APDUs (minimum {}), {} bytes, {:.1} ms", ext.apdus, ext.min_apdus, ext.bytes, ext.read_ms)?;
-    writeln!(o, "short APDUs:     {} APDUs (minimum {}), {} bytes, {:.1} ms", short.apdus, short.min_apdus, short.bytes, short.read_ms)?;
+    writeln!(
+        o,
+        "full read (EF.COM, DG1, DG2, DG13, EF.SOD + passive auth), median of {RUNS}, through pcscd + vpcd"
+    )?;
+    writeln!(
+        o,
+        "extended length: {} APDUs (minimum {}), {} bytes, {:.1} ms",
+        ext.apdus, ext.min_apdus, ext.bytes, ext.read_ms
+    )?;
+    writeln!(
+        o,
+        "short APDUs:     {} APDUs (minimum {}), {} bytes, {:.1} ms",
+        short.apdus, short.min_apdus, short.bytes, short.read_ms
+    )?;
     let json = serde_json::json!({
         "apdus": ext.apdus,
         "min_apdus": ext.min_apdus,
