@@ -458,6 +458,7 @@ impl Kiosk {
 
     fn wipe(&mut self, now: Instant) {
         self.session = Session::default();
+        self.lang = Lang::Vi;
         self.screen = Screen::Home;
         self.error = None;
         self.last_touch = now;
@@ -716,6 +717,10 @@ impl Kiosk {
     }
 
     pub fn key(&mut self, ch: char, now: Instant) -> Vec<Effect> {
+        if self.screen == Screen::Status {
+            // Tracking codes are letters and digits, not Vietnamese words.
+            return self.edit(now, |e| e.key_literal(ch));
+        }
         self.edit(now, |e| e.key(ch))
     }
     pub fn backspace(&mut self, now: Instant) -> Vec<Effect> {

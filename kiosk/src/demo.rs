@@ -86,7 +86,7 @@ impl Resident {
 /// protocol uses `xaso-idcard`.
 #[derive(Default)]
 pub struct ScriptedReader {
-    on_reader: Option<&'static str>,
+    pub on_reader: Option<&'static str>,
     /// When set, reading fails with this problem.
     pub fail_with: Option<crate::card::CardProblem>,
     /// When false, the card's signature does not verify.

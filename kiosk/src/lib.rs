@@ -15,6 +15,7 @@
 //! a draft is resumed only for the verified card it was made with; no personal data in logs.
 
 pub mod card;
+pub mod chipcard;
 pub mod core;
 pub mod demo;
 pub mod form;

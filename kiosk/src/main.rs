@@ -1,7 +1,7 @@
 //! `xaso-kiosk`: the resident's touch kiosk.
 //!
 //! ```text
-//! xaso-kiosk [--store FILE] [--commune CODE] [--device N] [--papers DIR]
+//! xaso-kiosk [--store DIR] [--commune CODE] [--device N] [--papers DIR]
 //!            [--printer DEV] [--receipts DIR]        run on the display
 //! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
 //!                                                      headless runs the scripted journey
@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::core::IdlePolicy;
-use xaso_kiosk::demo::{ScriptedReader, write_sample_papers};
+use xaso_kiosk::demo::write_sample_papers;
 use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::{Clock, ManualClock, ReceiptOutput, SystemClock};
 use xaso_kiosk::tour::{Camera, Headless, scripted_journey};
@@ -58,7 +59,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 let mut out = std::io::stdout().lock();
                 writeln!(
                     out,
-                    "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store FILE] \
+                    "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store DIR] \
                      [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR]"
                 )?;
                 std::process::exit(0);
@@ -116,11 +117,8 @@ fn work_dir(args: &Args) -> anyhow::Result<PathBuf> {
 
 fn config(args: &Args, dir: &std::path::Path) -> KioskConfig {
     KioskConfig {
-        store: Some(
-            args.store
-                .clone()
-                .unwrap_or_else(|| dir.join("kiosk.sqlite")),
-        ),
+        store: Some(args.store.clone().unwrap_or_else(|| dir.join("store"))),
+        device_id: format!("kiosk-{}", args.device.unwrap_or(1)),
         commune: args.commune.clone().unwrap_or_else(|| "09904".into()),
         device: args.device.unwrap_or(1),
         papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
@@ -147,7 +145,7 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     };
     let mut cfg = config(&args, &dir);
     cfg.speech = false;
-    let app = build(ui, cfg, clock, Box::new(ScriptedReader::default()))?;
+    let app = build(ui, cfg, clock, Box::new(SoftCardReader::new()?))?;
     headless.render(1080, 1920);
     let mut camera = Camera {
         headless: &headless,
@@ -188,7 +186,7 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
 fn run_windowed(args: Args) -> anyhow::Result<()> {
     let dir = work_dir(&args)?;
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
-    let card: Box<dyn xaso_kiosk::shell::CardReader> = Box::new(ScriptedReader::default());
+    let card: Box<dyn xaso_kiosk::shell::CardReader> = Box::new(SoftCardReader::new()?);
     let app = build(ui, config(&args, &dir), Box::new(SystemClock), card)?;
     let _timer = app.start_timer();
     let _ = Duration::ZERO;

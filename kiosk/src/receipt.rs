@@ -60,9 +60,9 @@ pub fn escpos(r: &PrintedReceipt<'_>) -> Vec<u8> {
     out.extend_from_slice(b"XA SO\n");
     out.extend_from_slice(b"\x1b!\x00");
     for line in [
-        xaso_i18n::fold(r.commune),
-        xaso_i18n::fold(r.procedure),
-        format!("Ma ho so / Tracking code:"),
+        xaso_i18n::fold(r.commune).to_uppercase(),
+        xaso_i18n::fold(r.procedure).to_uppercase(),
+        "Ma ho so / Tracking code:".to_owned(),
     ] {
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
@@ -127,7 +127,7 @@ mod tests {
         });
         let text = String::from_utf8_lossy(&bytes);
         assert_eq!(text.matches("01234-261123-0A000-42").count(), 2);
-        assert!(text.contains("Dang ky khai sinh"));
+        assert!(text.contains("DANG KY KHAI SINH"));
         assert!(bytes.is_ascii());
     }
 }

@@ -24,8 +24,10 @@ pub enum SetupError {
 }
 
 pub struct KioskConfig {
-    /// SQLite file of the local store; `None` keeps it in memory.
+    /// Directory of the store; `None` keeps it in memory.
     pub store: Option<PathBuf>,
+    /// This kiosk's device id at the commune hub (from enrolment).
+    pub device_id: String,
     pub commune: String,
     pub device: u16,
     /// Directory image files are imported from.
@@ -45,8 +47,8 @@ pub fn build(
     let translations = Translations::bundled()?;
     let commune = CommuneCode::new(&config.commune)?;
     let store = match &config.store {
-        Some(path) => KioskStore::open(path, commune, config.device)?,
-        None => KioskStore::in_memory(commune, config.device)?,
+        Some(dir) => KioskStore::open(dir, commune, config.device, &config.device_id)?,
+        None => KioskStore::in_memory(commune, config.device, &config.device_id)?,
     };
     let kiosk = Kiosk::new(catalog, clock.now(), clock.today()).with_idle_policy(config.idle);
     Ok(App::new(

@@ -371,10 +371,21 @@ impl Shell {
         }
     }
 
+    /// Places a (demo) resident's card on the reader and reads it.
+    pub fn place_card(&mut self, resident: &str) {
+        let events = self.p.card.place(resident);
+        self.card_events(events);
+        self.refresh();
+    }
+
     /// Feeds a card event from a reader thread or a test.
     pub fn card_event(&mut self, event: CardEvent) {
         self.card_events(vec![event]);
         self.refresh();
+    }
+
+    pub fn store_mut(&mut self) -> &mut KioskStore {
+        &mut self.p.store
     }
 
     pub fn kiosk(&self) -> &Kiosk {

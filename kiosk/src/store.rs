@@ -1,11 +1,16 @@
-//! The kiosk's durable local store: a SQLite file holding submitted dossiers, their
-//! attachments, ratings, the tracking-code counter and per-card drafts.
+//! The kiosk's durable store.
+//!
+//! * Dossiers, ratings and the tracking-code counter are records of the encrypted
+//!   `xaso_sync::Store` (one Automerge document each) in this kiosk's submissions partition
+//!   (`<commune>/kiosk/<device id>`), so the sync client sends them to the commune hub
+//!   whenever a link exists, and status changes made at the commune come back the same way.
+//! * Drafts (the form being filled, kept for power-loss resume) and the photographed pages
+//!   stay in a local SQLite file next to it: drafts never leave the kiosk, pages are
+//!   content-addressed by SHA-256 and referenced from the dossier.
 //!
 //! A dossier is confirmed to the resident only after [`KioskStore::submit`] returns: the
-//! tracking code is minted, the dossier and the counter are written in one transaction, and
-//! SQLite runs with `synchronous = FULL`, so a power cut never loses a confirmed dossier nor
-//! hands out the same code twice. Records not yet sent to the commune hub are listed by
-//! [`KioskStore::unsynced_dossiers`] for the sync client.
+//! counter is saved before the dossier (a power cut can waste a code, never reuse one), and
+//! every write is durable (`synchronous = FULL`) when the call returns.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,17 +20,22 @@ use sha2::{Digest, Sha256};
 use xaso_services::dossier::{Action, Actor, AttachmentRef, Dossier, Role};
 use xaso_services::rating::Rating;
 use xaso_services::tracking::{CommuneCode, TrackingCode, TrackingMinter};
+use xaso_sync::{Partition, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("local store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("record store: {0}")]
+    Sync(#[from] xaso_sync::Error),
     #[error("local store record is not valid: {0}")]
     Json(#[from] serde_json::Error),
     #[error("cannot mint a tracking code: {0}")]
     Tracking(#[from] xaso_services::tracking::TrackingError),
     #[error("the dossier cannot be submitted: {0}")]
     Lifecycle(#[from] xaso_services::dossier::LifecycleError),
+    #[error("cannot create the store directory: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// An attachment's bytes, stored content-addressed.
@@ -54,45 +64,72 @@ impl Attachment {
 }
 
 pub struct KioskStore {
-    conn: Connection,
+    local: Connection,
+    records: Store,
+    partition: Partition,
     commune: CommuneCode,
     device: u16,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dossiers (
-    id TEXT PRIMARY KEY,
-    tracking_code TEXT UNIQUE NOT NULL,
-    requester_id TEXT,
-    json TEXT NOT NULL,
-    synced INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS dossiers_requester ON dossiers(requester_id);
+const LOCAL_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS attachments (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS ratings (id TEXT PRIMARY KEY, json TEXT NOT NULL, synced INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS drafts (id_number TEXT PRIMARY KEY, procedure TEXT NOT NULL, json TEXT NOT NULL);
 ";
 
+const MINTER: &str = "tracking-minter";
+
+fn dossier_record(code: &TrackingCode) -> String {
+    format!("dossier-{code}")
+}
+
 impl KioskStore {
-    /// Opens (or creates) the store file. `device` is this kiosk's number within the commune,
-    /// given at enrolment.
-    pub fn open(path: &Path, commune: CommuneCode, device: u16) -> Result<KioskStore, StoreError> {
-        let conn = Connection::open(path)?;
-        Self::init(conn, commune, device)
+    /// Opens (or creates) the store in `dir`: `records.db` (encrypted with `device.key`,
+    /// created on first use) and `local.sqlite`. `device` is this kiosk's number within the
+    /// commune (for tracking codes); `device_id` is its id at the hub (for the partition).
+    pub fn open(
+        dir: &Path,
+        commune: CommuneCode,
+        device: u16,
+        device_id: &str,
+    ) -> Result<KioskStore, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let key = dir.join("device.key");
+        xaso_sync::ensure_key_file(&key)?;
+        let records = Store::open(&dir.join("records.db"), &key)?;
+        let local = Connection::open(dir.join("local.sqlite"))?;
+        Self::init(local, records, commune, device, device_id)
     }
 
     /// A store that lives only in memory (tests of UI states).
-    pub fn in_memory(commune: CommuneCode, device: u16) -> Result<KioskStore, StoreError> {
-        Self::init(Connection::open_in_memory()?, commune, device)
+    pub fn in_memory(
+        commune: CommuneCode,
+        device: u16,
+        device_id: &str,
+    ) -> Result<KioskStore, StoreError> {
+        Self::init(
+            Connection::open_in_memory()?,
+            Store::open_in_memory()?,
+            commune,
+            device,
+            device_id,
+        )
     }
 
-    fn init(conn: Connection, commune: CommuneCode, device: u16) -> Result<KioskStore, StoreError> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
+    fn init(
+        local: Connection,
+        records: Store,
+        commune: CommuneCode,
+        device: u16,
+        device_id: &str,
+    ) -> Result<KioskStore, StoreError> {
+        local.pragma_update(None, "journal_mode", "WAL")?;
+        local.pragma_update(None, "synchronous", "FULL")?;
+        local.execute_batch(LOCAL_SCHEMA)?;
+        let partition = Partition::submissions(commune.as_str(), device_id)?;
         Ok(KioskStore {
-            conn,
+            local,
+            records,
+            partition,
             commune,
             device,
         })
@@ -102,8 +139,22 @@ impl KioskStore {
         &self.commune
     }
 
-    /// Mints the tracking code, records the submission in the dossier's lifecycle and stores
-    /// dossier, attachments and counter in one transaction. Returns the stored dossier.
+    /// The partition the kiosk's records live in.
+    pub fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
+    /// The synced record store, for the sync client.
+    pub fn records_mut(&mut self) -> &mut Store {
+        &mut self.records
+    }
+
+    pub fn records(&self) -> &Store {
+        &self.records
+    }
+
+    /// Mints the tracking code, records the submission in the dossier's lifecycle, stores
+    /// the pages and then the dossier. Returns the stored dossier.
     pub fn submit(
         &mut self,
         mut dossier: Dossier,
@@ -112,80 +163,61 @@ impl KioskStore {
         today: jiff::civil::Date,
         now: jiff::Timestamp,
     ) -> Result<Dossier, StoreError> {
-        let tx = self.conn.transaction()?;
-        let minter: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'minter'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let mut minter = match minter {
-            Some(json) => serde_json::from_str::<TrackingMinter>(&json)?,
+        let mut minter = match self
+            .records
+            .get::<TrackingMinter>(&self.partition, MINTER)?
+        {
+            Some(m) => m,
             None => TrackingMinter::new(self.commune.clone(), self.device)?,
         };
         let code = minter.mint(today)?;
         dossier.tracking_code = Some(code.clone());
         dossier.attachments = attachments.iter().map(|a| a.reference.clone()).collect();
         dossier.apply(Action::Submit, actor, None, now)?;
+        // The counter first: a crash after this wastes one code, never hands it out twice.
+        self.records.put(&self.partition, MINTER, &minter)?;
         for a in &attachments {
-            tx.execute(
+            self.local.execute(
                 "INSERT OR IGNORE INTO attachments (sha256, media_type, bytes) VALUES (?1, ?2, ?3)",
                 params![a.reference.sha256, a.reference.media_type, a.bytes],
             )?;
         }
-        tx.execute(
-            "INSERT INTO dossiers (id, tracking_code, requester_id, json) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                dossier.id,
-                code.to_string(),
-                dossier.applicant.id_number,
-                serde_json::to_string(&dossier)?
-            ],
-        )?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('minter', ?1)",
-            params![serde_json::to_string(&minter)?],
-        )?;
-        tx.commit()?;
+        self.records
+            .put(&self.partition, &dossier_record(&code), &dossier)?;
         Ok(dossier)
     }
 
     pub fn dossier_by_code(&self, code: &TrackingCode) -> Result<Option<Dossier>, StoreError> {
-        let json: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT json FROM dossiers WHERE tracking_code = ?1",
-                params![code.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        Ok(self.records.get(&self.partition, &dossier_record(code))?)
     }
 
-    /// The dossiers of a card holder, newest first.
-    pub fn dossiers_of(&self, id_number: &str) -> Result<Vec<Dossier>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM dossiers WHERE requester_id = ?1 ORDER BY rowid DESC")?;
-        let rows = stmt.query_map(params![id_number], |r| r.get::<_, String>(0))?;
+    /// Every dossier of this kiosk.
+    pub fn dossiers(&self) -> Result<Vec<Dossier>, StoreError> {
         let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        for id in self.records.list(&self.partition)? {
+            if id.starts_with("dossier-")
+                && let Some(d) = self.records.get::<Dossier>(&self.partition, &id)?
+            {
+                out.push(d);
+            }
         }
         Ok(out)
     }
 
-    /// Replaces a dossier's record (a state change that came back from the hub).
-    pub fn update_dossier(&self, dossier: &Dossier) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE dossiers SET json = ?2 WHERE id = ?1",
-            params![dossier.id, serde_json::to_string(dossier)?],
-        )?;
-        Ok(())
+    /// The dossiers of a card holder, newest first.
+    pub fn dossiers_of(&self, id_number: &str) -> Result<Vec<Dossier>, StoreError> {
+        let mut mine: Vec<Dossier> = self
+            .dossiers()?
+            .into_iter()
+            .filter(|d| d.applicant.id_number == id_number)
+            .collect();
+        mine.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(mine)
     }
 
     pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .conn
+            .local
             .query_row(
                 "SELECT bytes FROM attachments WHERE sha256 = ?1",
                 params![sha256],
@@ -194,61 +226,22 @@ impl KioskStore {
             .optional()?)
     }
 
-    pub fn save_rating(&self, rating: &Rating) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO ratings (id, json) VALUES (?1, ?2)",
-            params![rating.id, serde_json::to_string(rating)?],
-        )?;
+    pub fn save_rating(&mut self, rating: &Rating) -> Result<(), StoreError> {
+        self.records
+            .put(&self.partition, &format!("rating-{}", rating.id), rating)?;
         Ok(())
     }
 
     pub fn ratings(&self) -> Result<Vec<Rating>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM ratings ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        for id in self.records.list(&self.partition)? {
+            if id.starts_with("rating-")
+                && let Some(r) = self.records.get::<Rating>(&self.partition, &id)?
+            {
+                out.push(r);
+            }
         }
         Ok(out)
-    }
-
-    /// Dossiers not yet acknowledged by the commune hub.
-    pub fn unsynced_dossiers(&self) -> Result<Vec<Dossier>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM dossiers WHERE synced = 0 ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
-        }
-        Ok(out)
-    }
-
-    pub fn unsynced_ratings(&self) -> Result<Vec<Rating>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM ratings WHERE synced = 0 ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
-        }
-        Ok(out)
-    }
-
-    pub fn mark_dossier_synced(&self, id: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE dossiers SET synced = 1 WHERE id = ?1", params![id])?;
-        Ok(())
-    }
-
-    pub fn mark_rating_synced(&self, id: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE ratings SET synced = 1 WHERE id = ?1", params![id])?;
-        Ok(())
     }
 
     /// Saves the form being filled for a card, so a power cut loses nothing.
@@ -258,7 +251,7 @@ impl KioskStore {
         procedure: &str,
         values: &BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.local.execute(
             "INSERT OR REPLACE INTO drafts (id_number, procedure, json) VALUES (?1, ?2, ?3)",
             params![id_number, procedure, serde_json::to_string(values)?],
         )?;
@@ -271,7 +264,7 @@ impl KioskStore {
         id_number: &str,
     ) -> Result<Option<(String, BTreeMap<String, String>)>, StoreError> {
         let row: Option<(String, String)> = self
-            .conn
+            .local
             .query_row(
                 "SELECT procedure, json FROM drafts WHERE id_number = ?1",
                 params![id_number],
@@ -285,7 +278,7 @@ impl KioskStore {
     }
 
     pub fn delete_draft(&self, id_number: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.local.execute(
             "DELETE FROM drafts WHERE id_number = ?1",
             params![id_number],
         )?;

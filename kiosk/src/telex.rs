@@ -42,6 +42,12 @@ impl TelexEntry {
         }
     }
 
+    /// A key taken literally, without Telex (tracking codes).
+    pub fn key_literal(&mut self, ch: char) {
+        self.commit_word();
+        self.committed.push(ch);
+    }
+
     pub fn backspace(&mut self) {
         if self.word_keys.pop().is_none() {
             self.committed.pop();
@@ -88,9 +94,9 @@ mod tests {
         }
         assert_eq!(e.text(), "Việt");
         e.backspace();
-        assert_eq!(e.text(), "Viêt");
+        assert_eq!(e.text(), "Việ");
         e.key(' ');
         e.backspace();
-        assert_eq!(e.text(), "Viêt");
+        assert_eq!(e.text(), "Việ");
     }
 }

@@ -95,7 +95,8 @@ fn type_text(app: &App, text: &str) {
     }
 }
 
-/// The scripted resident: Nguyễn Thị Hoa registers the birth of her son through the "birth of
+/// The scripted resident: Nguyễn Thị Mai Anh (a synthetic identity on the software chip
+/// card) registers the birth of her son through the "birth of
 /// a child" life event, attaching two photos of the birth certificate, then rates the
 /// service and looks the dossier up. Shows every screen to `camera`.
 pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, image::ImageError> {
@@ -109,7 +110,7 @@ pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, im
         .borrow_mut()
         .card_event(CardEvent::Failed(CardProblem::RemovedTooEarly));
     camera.shot("card-error")?;
-    ui.invoke_choose_resident("hoa".into());
+    ui.invoke_choose_resident("nguyen-thi-mai-anh".into());
     camera.shot("card-verified")?;
     ui.invoke_card_continue();
     camera.shot("services")?;
@@ -141,9 +142,9 @@ pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, im
     ui.invoke_focus_field("child_ethnicity".into());
     type_text(app, "Kinh");
     ui.invoke_focus_field("mother_full_name".into());
-    type_text(app, "Nguyeenx Thij Hoa");
+    type_text(app, "Nguyeenx Thij Mai Anh");
     ui.invoke_focus_field("mother_id_number".into());
-    type_text(app, "001195012345");
+    type_text(app, "079303001234");
     ui.invoke_keyboard_done();
     ui.invoke_form_next();
     camera.shot("papers-empty")?;

@@ -1,0 +1,633 @@
+//! The resident's journey through the real kiosk window, driven the way a screen reader
+//! would: every step finds an element by its accessible label (Vietnamese, the default
+//! language) and invokes its default action. Slint's testing backend renders nothing to a
+//! screen; the window, its bindings and the shell are the real ones.
+
+use std::path::Path;
+use std::time::Duration;
+
+use i_slint_backend_testing::ElementHandle;
+use slint::{ComponentHandle, Model};
+use xaso_kiosk::card::CardEvent;
+use xaso_kiosk::chipcard::SoftCardReader;
+use xaso_kiosk::core::IdlePolicy;
+use xaso_kiosk::demo::{ScriptedReader, write_sample_papers};
+use xaso_kiosk::setup::{KioskConfig, build};
+use xaso_kiosk::shell::CardReader;
+use xaso_kiosk::shell::{App, ManualClock, ReceiptOutput};
+use xaso_kiosk::ui::AppWindow;
+use xaso_services::dossier::{Dossier, DossierState};
+use xaso_services::tracking::TrackingCode;
+
+const COMMUNE: &str = "79001";
+
+fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
+    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
+    if !found.is_empty() {
+        return found;
+    }
+    // Scrolled content is laid out (and its repeated elements created) when drawn: draw
+    // the window once, as the screen would, and look again.
+    let _ = ui.window().take_snapshot();
+    ElementHandle::find_by_accessible_label(ui, label).collect()
+}
+
+fn tap(ui: &AppWindow, label: &str) {
+    let found = elements(ui, label);
+    assert!(
+        !found.is_empty(),
+        "no element labelled {label:?} on screen {:?}",
+        ui.get_screen()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+fn value_of(ui: &AppWindow, label: &str) -> String {
+    let found = elements(ui, label);
+    assert!(!found.is_empty(), "no element labelled {label:?}");
+    found[0].accessible_value().unwrap_or_default().to_string()
+}
+
+fn description_of(ui: &AppWindow, label: &str) -> String {
+    let found = elements(ui, label);
+    assert!(!found.is_empty(), "no element labelled {label:?}");
+    found[0]
+        .accessible_description()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Types on the on-screen keyboard, key by key.
+fn type_keys(ui: &AppWindow, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            ' ' => tap(ui, "Dấu cách"),
+            c if c.is_uppercase() => {
+                tap(ui, "Chữ hoa");
+                tap(ui, &c.to_lowercase().to_string());
+            }
+            c => tap(ui, &c.to_string()),
+        }
+    }
+}
+
+struct Kiosk {
+    app: App,
+    clock: ManualClock,
+    _dir: tempfile::TempDir,
+}
+
+fn kiosk(device_id: &str, idle: IdlePolicy) -> Kiosk {
+    kiosk_with(device_id, idle, Box::new(SoftCardReader::new().unwrap()))
+}
+
+thread_local! {
+    static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn kiosk_with(device_id: &str, idle: IdlePolicy, card: Box<dyn CardReader>) -> Kiosk {
+    if !BACKEND.get() {
+        // The testing backend with Slint's real software renderer: real font metrics, and
+        // snapshots (the receipt PNG) work.
+        slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+            i_slint_backend_testing::TestingBackendOptions {
+                mock_time: true,
+                threading: false,
+                renderer_name: Some("software".into()),
+            },
+        )))
+        .unwrap();
+        BACKEND.set(true);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_sample_papers(&dir.path().join("papers")).unwrap();
+    let ui = AppWindow::new().unwrap();
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let app = build(
+        ui,
+        KioskConfig {
+            store: Some(dir.path().join("store")),
+            device_id: device_id.into(),
+            commune: COMMUNE.into(),
+            device: 3,
+            papers_dir: dir.path().join("papers"),
+            receipt: ReceiptOutput {
+                printer: Some(dir.path().join("printer.bin")),
+                save_dir: Some(dir.path().to_owned()),
+            },
+            idle,
+            speech: false,
+        },
+        Box::new(clock.clone()),
+        card,
+    )
+    .unwrap();
+    // Tall enough that no field is scrolled out of view (the search skips clipped elements).
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    Kiosk {
+        app,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// Home → tap card → birth of a child → birth registration: the form, pre-filled.
+fn open_birth_form_with_card(ui: &AppWindow) {
+    assert_eq!(ui.get_screen(), "home");
+    tap(ui, "Chạm thẻ căn cước");
+    assert_eq!(ui.get_screen(), "identify");
+    assert_eq!(ui.get_card_state(), "waiting");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_card_state(), "verified");
+    tap(ui, "Tiếp tục");
+    assert_eq!(ui.get_screen(), "services");
+    tap(ui, "Sinh con");
+    assert_eq!(ui.get_screen(), "life-event");
+    tap(ui, "Đăng ký khai sinh");
+    assert_eq!(ui.get_screen(), "form");
+}
+
+fn fill_birth_form(ui: &AppWindow) {
+    tap(ui, "Quan hệ với trẻ: Mẹ");
+    tap(ui, "Họ, chữ đệm, tên của trẻ");
+    type_keys(ui, "Nguyeenx Minh Khang");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên của trẻ"),
+        "Nguyễn Minh Khang"
+    );
+    tap(ui, "Ngày, tháng, năm sinh của trẻ");
+    type_keys(ui, "20/11/2026");
+    tap(ui, "Giới tính của trẻ: Nam");
+    tap(ui, "Nơi sinh (cơ sở y tế hoặc địa chỉ)");
+    type_keys(ui, "Trajm y tees xax Taan Laapj");
+    tap(ui, "Dân tộc của trẻ");
+    type_keys(ui, "Kinh");
+    tap(ui, "Họ, chữ đệm, tên người mẹ");
+    type_keys(ui, "Nguyeenx Thij Mai Anh");
+    tap(ui, "Số định danh cá nhân người mẹ");
+    type_keys(ui, "079303001234");
+    tap(ui, "Xong");
+}
+
+fn field_source(ui: &AppWindow, id: &str) -> String {
+    let fields = ui.get_fields();
+    (0..fields.row_count())
+        .filter_map(|i| fields.row_data(i))
+        .find(|f| f.id == id)
+        .map(|f| f.source.to_string())
+        .unwrap_or_default()
+}
+
+/// Form (filled) → two photos → review → consent → submit → receipt. Returns the code.
+fn papers_review_submit(ui: &AppWindow) -> String {
+    tap(ui, "Tiếp theo: giấy tờ");
+    assert_eq!(ui.get_screen(), "papers");
+    tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
+    tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
+    assert_eq!(elements(ui, "Ảnh 1 của Giấy chứng sinh").len(), 1);
+    assert_eq!(elements(ui, "Ảnh 2 của Giấy chứng sinh").len(), 1);
+    tap(ui, "Tiếp theo: xem lại");
+    assert_eq!(ui.get_screen(), "review");
+    // Without consent nothing is submitted.
+    tap(ui, "Gửi hồ sơ");
+    assert_eq!(ui.get_screen(), "review");
+    assert!(ui.get_consent_missing());
+    tap(
+        ui,
+        "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",
+    );
+    tap(ui, "Gửi hồ sơ");
+    assert_eq!(ui.get_screen(), "receipt");
+    value_of(ui, "Mã hồ sơ")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn full_journey_offline_then_synced_to_a_hub() {
+    use xaso_sync::client::{self, Cancel, Progress, SyncClient};
+    use xaso_sync::hub::{Hub, HubConfig, Role};
+
+    // A real commune hub on loopback (HTTPS, mutual TLS); the kiosk enrols with it.
+    let rt = runtime();
+    let hub_dir = tempfile::tempdir().unwrap();
+    let hub = Hub::open(HubConfig::new(hub_dir.path().join("hub"))).unwrap();
+    let (addr, _handle) = rt
+        .block_on(hub.clone().spawn("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    let url = format!("https://127.0.0.1:{}", addr.port());
+    let code = hub
+        .create_enrolment_code(Role::Kiosk, &[COMMUNE], Duration::from_secs(600))
+        .unwrap();
+    let identity = rt
+        .block_on(client::enrol(&url, hub.ca_pem(), &code))
+        .unwrap();
+
+    let k = kiosk(&identity.device_id, IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    // Pre-filled from the card, and shown as such.
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên người yêu cầu"),
+        "Nguyễn Thị Mai Anh"
+    );
+    assert_eq!(
+        value_of(ui, "Số định danh cá nhân người yêu cầu"),
+        "079303001234"
+    );
+    assert_eq!(field_source(ui, "requester_full_name"), "card");
+    assert_eq!(field_source(ui, "requester_address"), "card");
+    assert_eq!(field_source(ui, "child_full_name"), "");
+    fill_birth_form(ui);
+    assert_eq!(field_source(ui, "child_full_name"), "typed");
+
+    // Offline: no sync has happened; the receipt comes from the local store.
+    let code = papers_review_submit(ui);
+    let code = TrackingCode::parse(&code).expect("the receipt shows a valid tracking code");
+    assert_eq!(code.commune().as_str(), COMMUNE);
+    assert_eq!(code.device(), 3);
+    assert!(!ui.get_expected_date().is_empty());
+    // The receipt: printed (ESC/POS to the configured device) and saved as PNG.
+    tap(ui, "In biên nhận");
+    assert_eq!(ui.get_receipt_notice(), "printed");
+    let printed = std::fs::read(k._dir.path().join("printer.bin")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&printed).contains(&code.to_string()),
+        "the printed receipt carries the code"
+    );
+    tap(ui, "Lưu biên nhận (ảnh)");
+    assert_eq!(ui.get_receipt_notice(), "saved");
+    let png = k._dir.path().join(format!("bien-nhan-{code}.png"));
+    assert!(image::open(&png).unwrap().width() > 0);
+
+    // Rating.
+    tap(ui, "Đánh giá dịch vụ");
+    assert_eq!(ui.get_screen(), "rating");
+    tap(ui, "Gửi đánh giá");
+    assert!(ui.get_rating_missing());
+    tap(ui, "Rất hài lòng");
+    tap(ui, "Gửi đánh giá");
+    assert_eq!(ui.get_screen(), "thanks");
+
+    // The dossier is in the local store, complete.
+    let stored: Dossier = k
+        .app
+        .with_store(|s| s.dossier_by_code(&code))
+        .unwrap()
+        .expect("dossier stored");
+    assert_eq!(stored.state(), DossierState::Submitted);
+    assert_eq!(stored.procedure.as_str(), "birth-registration");
+    assert_eq!(stored.values["child_full_name"], "Nguyễn Minh Khang");
+    assert_eq!(stored.values["child_date_of_birth"], "2026-11-20");
+    assert_eq!(stored.values["requester_full_name"], "Nguyễn Thị Mai Anh");
+    assert_eq!(stored.values["mother_full_name"], "Nguyễn Thị Mai Anh");
+    assert_eq!(stored.applicant.id_number, "079303001234");
+    assert!(stored.applicant.card_verified);
+    assert!(stored.consent.is_some(), "consent recorded in the dossier");
+    assert_eq!(stored.attachments.len(), 2);
+    assert!(
+        stored
+            .attachments
+            .iter()
+            .all(|a| a.paper == "birth_certificate")
+    );
+    for a in &stored.attachments {
+        let bytes = k
+            .app
+            .with_store(|s| s.attachment(&a.sha256))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bytes.len() as u64, a.bytes);
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "pages stored as JPEG");
+    }
+    let ratings = k.app.with_store(|s| s.ratings()).unwrap();
+    assert_eq!(ratings.len(), 1);
+    assert_eq!(ratings[0].procedure.as_str(), "birth-registration");
+
+    // A link appears: the kiosk syncs and the hub has the dossier and the rating.
+    let sync_client = SyncClient::new(&url, &identity).unwrap();
+    let report = {
+        let mut shell = k.app.shell.borrow_mut();
+        let store = shell.store_mut().records_mut();
+        rt.block_on(sync_client.sync_once(store, &Progress::default(), &Cancel::default()))
+            .unwrap()
+    };
+    assert!(report.changes_sent > 0);
+    let partition = k.app.with_store(|s| s.partition().clone());
+    let (on_hub, ratings_on_hub) = hub
+        .with_store(|s| {
+            let ids = s.list(&partition).unwrap();
+            let ratings = ids.iter().filter(|id| id.starts_with("rating-")).count();
+            (
+                s.get::<Dossier>(&partition, &format!("dossier-{code}"))
+                    .unwrap(),
+                ratings,
+            )
+        })
+        .unwrap();
+    assert_eq!(on_hub.as_ref(), Some(&stored));
+    assert_eq!(ratings_on_hub, 1);
+
+    // Back home: nothing of the resident is left on screen.
+    tap(ui, "Xong");
+    assert_eq!(ui.get_screen(), "home");
+    assert_eq!(ui.get_card_name(), "");
+    assert_eq!(ui.get_fields().row_count(), 0);
+    assert_eq!(ui.get_tracking_code(), "");
+}
+
+#[test]
+fn validation_errors_from_the_catalog_are_shown_inline() {
+    let k = kiosk("kiosk-3", IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    tap(ui, "Tiếp theo: giấy tờ");
+    assert_eq!(ui.get_screen(), "form", "an incomplete form does not go on");
+    assert!(ui.get_form_has_errors());
+    assert_eq!(
+        description_of(ui, "Họ, chữ đệm, tên của trẻ"),
+        "Vui lòng nhập thông tin này."
+    );
+    // Pre-filled, valid fields carry no message.
+    assert_eq!(description_of(ui, "Họ, chữ đệm, tên người yêu cầu"), "");
+    // A malformed ID number gets the catalog's rule message.
+    tap(ui, "Số định danh cá nhân người mẹ");
+    type_keys(ui, "12345");
+    tap(ui, "Xong");
+    tap(ui, "Tiếp theo: giấy tờ");
+    let msg = description_of(ui, "Số định danh cá nhân người mẹ");
+    assert!(
+        !msg.is_empty() && !msg.contains("field."),
+        "translated: {msg}"
+    );
+    // A child born in the future is refused.
+    tap(ui, "Ngày, tháng, năm sinh của trẻ");
+    type_keys(ui, "01/01/2030");
+    tap(ui, "Xong");
+    tap(ui, "Tiếp theo: giấy tờ");
+    let msg = description_of(ui, "Ngày, tháng, năm sinh của trẻ");
+    assert!(
+        !msg.is_empty() && !msg.contains("field."),
+        "translated: {msg}"
+    );
+    // Fixing everything clears the messages and moves on.
+    tap(ui, "Số định danh cá nhân người mẹ");
+    tap(ui, "Xóa hết");
+    tap(ui, "Ngày, tháng, năm sinh của trẻ");
+    tap(ui, "Xóa hết");
+    fill_birth_form(ui);
+    tap(ui, "Tiếp theo: giấy tờ");
+    assert_eq!(ui.get_screen(), "papers");
+    // Papers: the required one is checked too.
+    tap(ui, "Tiếp theo: xem lại");
+    assert_eq!(ui.get_screen(), "papers");
+    let papers = ui.get_papers();
+    let first = papers.row_data(0).unwrap();
+    assert_eq!(first.id, "birth_certificate");
+    assert!(first.missing);
+}
+
+#[test]
+fn idle_resident_is_wiped_after_a_visible_countdown() {
+    let idle = IdlePolicy {
+        timeout: Duration::from_secs(90),
+        warning: Duration::from_secs(20),
+    };
+    let k = kiosk("kiosk-3", idle);
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    tap(ui, "Họ, chữ đệm, tên của trẻ");
+    type_keys(ui, "Khang");
+    k.clock.advance(Duration::from_secs(60));
+    k.app.tick();
+    assert_eq!(ui.get_idle_countdown(), -1, "no warning yet");
+    k.clock.advance(Duration::from_secs(15));
+    k.app.tick();
+    assert_eq!(ui.get_idle_countdown(), 15, "countdown visible");
+    tap(ui, "Tôi vẫn ở đây");
+    assert_eq!(ui.get_idle_countdown(), -1);
+    assert_eq!(ui.get_screen(), "form");
+    assert_eq!(value_of(ui, "Họ, chữ đệm, tên của trẻ"), "Khang");
+    // Now the resident walks away.
+    k.clock.advance(Duration::from_secs(75));
+    k.app.tick();
+    assert_eq!(ui.get_idle_countdown(), 15);
+    k.clock.advance(Duration::from_secs(16));
+    k.app.tick();
+    assert_eq!(ui.get_screen(), "home");
+    assert_eq!(ui.get_idle_countdown(), -1);
+    assert_eq!(ui.get_card_name(), "");
+    assert_eq!(ui.get_fields().row_count(), 0);
+    assert!(
+        k.app.shell.borrow().kiosk().card().is_none(),
+        "wiped from memory"
+    );
+    assert!(k.app.shell.borrow().kiosk().form().is_none());
+    // Home with nobody there: no countdown ever.
+    k.clock.advance(Duration::from_secs(600));
+    k.app.tick();
+    assert_eq!(ui.get_idle_countdown(), -1);
+}
+
+#[test]
+fn card_removal_mid_form_wipes_and_the_draft_resumes_only_for_that_card() {
+    let k = kiosk("kiosk-3", IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    tap(ui, "Họ, chữ đệm, tên của trẻ");
+    type_keys(ui, "Nguyeenx Minh Khang");
+    // The card leaves the reader (as the reader reports it).
+    k.app.shell.borrow_mut().card_event(CardEvent::Removed);
+    assert_eq!(ui.get_screen(), "home");
+    assert_eq!(ui.get_fields().row_count(), 0);
+    assert!(k.app.shell.borrow().kiosk().card().is_none());
+    assert!(elements(ui, "Nguyễn Minh Khang").is_empty());
+
+    // Another resident's card: no draft offered.
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Thẻ mẫu: Trần Văn Hùng");
+    assert_eq!(ui.get_card_state(), "verified");
+    assert!(!ui.get_has_draft());
+    assert!(elements(ui, "Tiếp tục tờ khai đang làm dở").is_empty());
+    tap(ui, "Nhấc thẻ ra");
+    assert_eq!(ui.get_screen(), "home");
+
+    // The same card again: the draft is offered and resumes where it stopped.
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert!(ui.get_has_draft());
+    tap(ui, "Tiếp tục tờ khai đang làm dở");
+    assert_eq!(ui.get_screen(), "form");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên của trẻ"),
+        "Nguyễn Minh Khang"
+    );
+    assert_eq!(field_source(ui, "requester_full_name"), "card");
+}
+
+#[test]
+fn status_lookup_by_code_and_by_card_with_errors_that_say_what_to_do() {
+    let k = kiosk("kiosk-3", IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    fill_birth_form(ui);
+    let code = papers_review_submit(ui);
+    tap(ui, "Trang chủ");
+    assert_eq!(ui.get_screen(), "home");
+
+    tap(ui, "Tra cứu hồ sơ");
+    assert_eq!(ui.get_screen(), "status");
+    type_keys(ui, &code.to_lowercase());
+    tap(ui, "Tra cứu");
+    assert!(ui.get_status_found());
+    assert!(ui.get_status_procedure().contains("Đăng ký khai sinh"));
+    assert!(ui.get_status_procedure().contains(&code));
+    assert!(!ui.get_status_state().is_empty());
+    assert!(
+        !ui.get_status_state().starts_with("state."),
+        "translated state"
+    );
+    assert_eq!(ui.get_status_history().row_count(), 1);
+    assert!(!ui.get_status_ready().is_empty());
+
+    // A mistyped code: the check digits catch it and the screen says what to do.
+    tap(ui, "Trang chủ");
+    tap(ui, "Tra cứu hồ sơ");
+    let mut wrong: Vec<char> = code.chars().collect();
+    let last = wrong.len() - 1;
+    wrong[last] = if wrong[last] == '0' { '1' } else { '0' };
+    type_keys(ui, &wrong.iter().collect::<String>().to_lowercase());
+    tap(ui, "Tra cứu");
+    assert_eq!(ui.get_screen(), "error");
+    assert_eq!(ui.get_error_kind(), "invalid-tracking-code");
+    tap(ui, "Thử lại");
+    assert_eq!(ui.get_screen(), "status");
+
+    // By card: the card holder's latest dossier.
+    k.app.shell.borrow_mut().place_card("nguyen-thi-mai-anh");
+    assert!(ui.get_status_found());
+    assert!(ui.get_status_procedure().contains(&code));
+}
+
+#[test]
+fn the_journey_works_in_english_too() {
+    let k = kiosk("kiosk-3", IdlePolicy::default());
+    let ui = &k.app.ui;
+    tap(ui, "English");
+    assert_eq!(ui.get_lang(), "en");
+    tap(ui, "Find a service");
+    assert_eq!(ui.get_screen(), "services");
+    tap(ui, "Birth of a child");
+    tap(ui, "Birth registration");
+    assert_eq!(ui.get_screen(), "form");
+    tap(ui, "Next: papers");
+    assert_eq!(
+        description_of(ui, "Child's full name"),
+        "Please fill this in."
+    );
+    tap(ui, "Home");
+    assert_eq!(ui.get_screen(), "home");
+    assert_eq!(
+        ui.get_lang(),
+        "vi",
+        "the next resident starts in Vietnamese"
+    );
+    let _ = Path::new("");
+}
+
+#[test]
+fn card_states_say_what_happens_and_what_to_do() {
+    // A stand-in reader that reports states without a card protocol: this test is about
+    // the identify screen's states only.
+    let k = kiosk_with(
+        "kiosk-3",
+        IdlePolicy::default(),
+        Box::new(ScriptedReader {
+            fail_with: Some(xaso_kiosk::card::CardProblem::Unreadable),
+            ..ScriptedReader::default()
+        }),
+    );
+    let ui = &k.app.ui;
+    tap(ui, "Chạm thẻ căn cước");
+    assert_eq!(ui.get_card_state(), "waiting");
+    k.app.shell.borrow_mut().card_event(CardEvent::Present);
+    assert_eq!(ui.get_card_state(), "reading");
+    // Lifted too early.
+    k.app.shell.borrow_mut().card_event(CardEvent::Removed);
+    assert_eq!(ui.get_card_state(), "error");
+    assert_eq!(ui.get_card_problem(), "removed-too-early");
+    tap(ui, "Thử lại");
+    assert_eq!(ui.get_card_state(), "waiting");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Hoa");
+    assert_eq!(ui.get_card_state(), "error");
+    assert_eq!(ui.get_card_problem(), "unreadable");
+    // The resident can always go on without the card.
+    tap(ui, "Tiếp tục không dùng thẻ");
+    assert_eq!(ui.get_screen(), "services");
+
+    // A card whose signature does not verify: nothing is pre-filled.
+    let k = kiosk_with(
+        "kiosk-3",
+        IdlePolicy::default(),
+        Box::new(ScriptedReader {
+            verified: Some(false),
+            ..ScriptedReader::default()
+        }),
+    );
+    let ui = &k.app.ui;
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Hoa");
+    assert_eq!(ui.get_card_state(), "not-verified");
+    tap(ui, "Tiếp tục");
+    tap(ui, "Sinh con");
+    tap(ui, "Đăng ký khai sinh");
+    assert_eq!(value_of(ui, "Họ, chữ đệm, tên người yêu cầu"), "");
+    assert_eq!(field_source(ui, "requester_full_name"), "");
+}
+
+#[test]
+fn a_software_card_that_fails_passive_authentication_is_not_verified() {
+    use xaso_idcard::pa::TrustStore;
+    use xaso_idcard::reader::AccessKey;
+    use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
+    use xaso_idcard::testpki::TestPki;
+    use xaso_idcard::transport::InProcess;
+    let identity = Identity::builtin_named("nguyen-thi-mai-anh").unwrap();
+    let pki = TestPki::default_test().unwrap();
+    let key = AccessKey::Mrz(identity.mrz_key().unwrap());
+    // Signed by the test PKI but checked against an empty trust store.
+    let mut t = InProcess {
+        card: SoftCard::new(CardFiles::build(&identity, &pki).unwrap()),
+    };
+    let events = xaso_kiosk::chipcard::read_events(&mut t, &key, &TrustStore::new());
+    assert!(matches!(
+        events.last(),
+        Some(CardEvent::Read {
+            verified: false,
+            ..
+        })
+    ));
+    // With the right trust store: verified, and the fields for pre-filling are there.
+    let mut t = InProcess {
+        card: SoftCard::new(CardFiles::build(&identity, &pki).unwrap()),
+    };
+    let events = xaso_kiosk::chipcard::read_events(&mut t, &key, &pki.trust_store());
+    let Some(CardEvent::Read {
+        identity: read,
+        verified: true,
+    }) = events.last()
+    else {
+        panic!("not verified: {events:?}");
+    };
+    assert_eq!(read.full_name(), Some("Nguyễn Thị Mai Anh"));
+    assert_eq!(read.id_number(), Some("079303001234"));
+}
