@@ -614,6 +614,8 @@ impl PersonalData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecurityInfos {
     pub protocols: Vec<String>,
+    /// PACEInfo entries: protocol OID and standardized domain parameter id.
+    pub pace: Vec<(String, Option<u32>)>,
 }
 
 /// id-PACE prefix (BSI TR-03110): 0.4.0.127.0.7.2.2.4
@@ -634,6 +636,7 @@ impl SecurityInfos {
             }
         };
         let mut protocols = Vec::new();
+        let mut pace = Vec::new();
         for info in tlv::parse_all(set)? {
             if info.tag != 0x30 {
                 return Err(ParseError::UnexpectedTag {
@@ -641,11 +644,19 @@ impl SecurityInfos {
                     found: info.tag,
                 });
             }
-            let (oid, _) = tlv::expect(info.value, 0x06)?;
-            let oid = asn1_rs::Oid::new(oid.into());
-            protocols.push(oid.to_id_string());
+            let (oid, rest) = tlv::expect(info.value, 0x06)?;
+            let oid = asn1_rs::Oid::new(oid.into()).to_id_string();
+            if oid.starts_with(ID_PACE_PREFIX) && oid.split('.').count() == 11 {
+                let ints: Vec<u32> = tlv::parse_all(rest)?
+                    .into_iter()
+                    .filter(|t| t.tag == 0x02 && !t.value.is_empty() && t.value.len() <= 4)
+                    .map(|t| t.value.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)))
+                    .collect();
+                pace.push((oid.clone(), ints.get(1).copied()));
+            }
+            protocols.push(oid);
         }
-        Ok(SecurityInfos { protocols })
+        Ok(SecurityInfos { protocols, pace })
     }
 
     pub fn supports_pace(&self) -> bool {

@@ -38,16 +38,21 @@
 //! [`qr::QrData`], raw file buffers) are zeroised on drop and print nothing personal with
 //! `Debug`; nothing is written to disk and nothing personal is logged.
 //!
+//! # Access control
+//! PACE-GM with ECDH on NIST P-256 and AES-128 secure messaging is used when EF.CardAccess
+//! offers it; otherwise (or if PACE fails for a reason other than a wrong key) BAC with
+//! 3DES secure messaging.
+//!
 //! # Not implemented
-//! PACE (cards advertising it in EF.CardAccess are opened with BAC, which ICAO 9303 cards
-//! keep supporting), chip / active authentication, files larger than 32 KiB (READ BINARY
-//! with odd INS).
+//! Other PACE variants (brainpool curves, integrated mapping, DH, AES-192/256), chip and
+//! active authentication, files larger than 32 KiB (READ BINARY with odd INS).
 
 pub mod apdu;
 pub mod bac;
 pub mod error;
 pub mod lds;
 pub mod pa;
+pub mod pace;
 pub mod pcscd;
 pub mod qr;
 pub mod reader;

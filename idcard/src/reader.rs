@@ -7,6 +7,7 @@ use crate::bac::{BacReader, MrzKey};
 use crate::error::{CardError, ParseError, SmError};
 use crate::lds::{self, EfCom, FaceImage, Mrz, PersonalData, SecurityInfos, fid};
 use crate::pa::{self, PassiveAuth, TrustStore};
+use crate::pace;
 use crate::sm::SecureMessaging;
 use crate::softcard::EMRTD_AID;
 use crate::tlv;
@@ -14,6 +15,7 @@ use crate::transport::Transport;
 use rand::RngCore;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use zeroize::Zeroize;
 use zeroize::Zeroizing;
 
 /// How to open the card.
@@ -38,6 +40,8 @@ pub struct ReadOptions {
     pub extended_length: bool,
     /// Largest plaintext to ask for per extended READ BINARY.
     pub max_extended_read: usize,
+    /// Use PACE when EF.CardAccess offers a supported variant (else BAC).
+    pub pace: bool,
 }
 
 impl Default for ReadOptions {
@@ -46,6 +50,7 @@ impl Default for ReadOptions {
             read_face: true,
             extended_length: true,
             max_extended_read: 0xFF00,
+            pace: true,
         }
     }
 }
@@ -59,6 +64,7 @@ pub const SHORT_READ: usize = 0xDF;
 #[serde(rename_all = "snake_case")]
 pub enum AccessProtocol {
     Bac,
+    Pace,
 }
 
 /// Counters of a read.
@@ -76,14 +82,22 @@ pub struct ReadStats {
     pub file_sizes: BTreeMap<u16, usize>,
     /// Whether EF.CardAccess was present (one more APDU to read it).
     pub card_access_present: bool,
+    /// The protocol the APDU minimum is counted for.
+    pub protocol: Option<AccessProtocol>,
 }
 
 impl ReadStats {
     /// The fewest APDUs a read of these files can take with this response size: one
-    /// SELECT of EF.CardAccess (and its read if present), SELECT application, GET CHALLENGE,
-    /// EXTERNAL AUTHENTICATE, and per file one SELECT plus ceil(size / read_size) reads.
+    /// SELECT of EF.CardAccess (and its read if present), then for BAC SELECT application,
+    /// GET CHALLENGE, EXTERNAL AUTHENTICATE, for PACE MSE:Set AT, four GENERAL
+    /// AUTHENTICATE and SELECT application; then per file one SELECT plus
+    /// ceil(size / read_size) reads.
     pub fn min_apdus(&self) -> usize {
-        let access = 4 + usize::from(self.card_access_present);
+        let protocol = match self.protocol {
+            Some(AccessProtocol::Pace) => 6,
+            _ => 3,
+        };
+        let access = 1 + usize::from(self.card_access_present) + protocol;
         let rs = self.read_size.max(1);
         access
             + self
@@ -232,6 +246,54 @@ impl<T: Transport> Session<'_, T> {
         }
     }
 
+    fn general_authenticate(&mut self, data: Vec<u8>, last: bool) -> Result<Vec<u8>, CardError> {
+        let cla = if last { 0x00 } else { 0x10 };
+        let r = self.send(&Command::new(cla, 0x86, 0, 0, data, Some(256)))?;
+        match r.sw {
+            sw::OK => Ok(r.data),
+            sw::AUTH_FAILED | sw::SECURITY_NOT_SATISFIED => Err(CardError::AccessDenied),
+            s if s & 0xFFF0 == 0x63C0 => Err(CardError::AccessDenied),
+            sw => Err(CardError::Status {
+                sw,
+                context: "GENERAL AUTHENTICATE",
+            }),
+        }
+    }
+
+    /// PACE-GM (ECDH P-256, AES-128), then SELECT the application under SM.
+    fn pace(&mut self, key: &MrzKey) -> Result<(), CardError> {
+        let r = self.send(&Command::new(
+            0,
+            0x22,
+            0xC1,
+            0xA4,
+            pace::mse_set_at_data(),
+            None,
+        ))?;
+        if r.sw != sw::OK {
+            return Err(CardError::Status {
+                sw: r.sw,
+                context: "MSE:Set AT",
+            });
+        }
+        let mut password = key.pace_password();
+        let mut reader = pace::PaceReader::new(&password);
+        password.zeroize();
+        let mut rnd = [0u8; 32];
+        let r1 = self.general_authenticate(crate::tlv::encode(0x7C, &[]), false)?;
+        rand::rng().fill_bytes(&mut rnd);
+        let c2 = reader.on_nonce(&r1, &rnd).map_err(pace_err)?;
+        let r2 = self.general_authenticate(c2, false)?;
+        rand::rng().fill_bytes(&mut rnd);
+        let c3 = reader.on_map(&r2, &rnd).map_err(pace_err)?;
+        rnd.zeroize();
+        let r3 = self.general_authenticate(c3, false)?;
+        let c4 = reader.on_key(&r3).map_err(pace_err)?;
+        let r4 = self.general_authenticate(c4, true)?;
+        self.sm = Some(reader.finish(&r4).map_err(pace_err)?);
+        self.select_application()
+    }
+
     fn bac(&mut self, key: &MrzKey) -> Result<(), CardError> {
         self.sm = None;
         self.select_application()?;
@@ -301,17 +363,31 @@ pub fn read_card_with<T: Transport>(
 
     // EF.CardAccess (in the master file, before the application is selected).
     let mut pace_advertised = false;
+    let mut pace_supported = false;
     if s.select_file(fid::CARD_ACCESS)? {
         s.stats.card_access_present = true;
         let ca = s.read_selected(SHORT_READ)?;
-        pace_advertised = SecurityInfos::parse(&ca)
-            .map(|i| i.supports_pace())
-            .unwrap_or(false);
+        if let Ok(infos) = SecurityInfos::parse(&ca) {
+            pace_advertised = infos.supports_pace();
+            pace_supported = infos.pace.iter().any(|(oid, param)| {
+                oid == pace::ECDH_GM_AES_128_DOTTED && *param == Some(pace::PARAM_P256)
+            });
+        }
     }
-    if pace_advertised {
-        tracing::info!("card advertises PACE; using BAC (PACE not implemented)");
+    let mut protocol = AccessProtocol::Bac;
+    if pace_supported && opts.pace {
+        match s.pace(mrz_key) {
+            Ok(()) => protocol = AccessProtocol::Pace,
+            Err(e @ (CardError::AccessDenied | CardError::CardRemoved)) => return Err(e),
+            Err(e) => tracing::info!("PACE failed ({e}); falling back to BAC"),
+        }
+    } else if pace_advertised {
+        tracing::info!("card offers a PACE variant not implemented here; using BAC");
     }
-    s.bac(mrz_key)?;
+    if protocol == AccessProtocol::Bac {
+        s.bac(mrz_key)?;
+    }
+    s.stats.protocol = Some(protocol);
 
     // Negotiate the read size on EF.COM.
     let mut chunk = SHORT_READ;
@@ -327,7 +403,13 @@ pub fn read_card_with<T: Transport>(
             Err(CardError::CardRemoved) => return Err(CardError::CardRemoved),
             Err(e) => {
                 tracing::debug!("extended-length read refused ({e}); using short APDUs");
-                s.bac(mrz_key)?;
+                match protocol {
+                    AccessProtocol::Bac => s.bac(mrz_key)?,
+                    AccessProtocol::Pace => {
+                        s.sm = None;
+                        s.pace(mrz_key)?;
+                    }
+                }
                 if !s.select_file(fid::COM)? {
                     return Err(CardError::MissingFile("EF.COM"));
                 }
@@ -390,7 +472,7 @@ pub fn read_card_with<T: Transport>(
     let dg14 = dgs.get(&14).map(|b| SecurityInfos::parse(b)).transpose()?;
     let dg15 = dgs.get(&15).map(|b| lds::Dg15::parse(b)).transpose()?;
     Ok(CardRead {
-        access: AccessProtocol::Bac,
+        access: protocol,
         pace_advertised,
         com,
         mrz,
@@ -420,6 +502,13 @@ pub fn read_card_trying<T: Transport>(
         }
     }
     Err(last)
+}
+
+fn pace_err(e: SmError) -> CardError {
+    match e {
+        SmError::BadMac => CardError::AccessDenied,
+        other => CardError::SecureMessaging(other),
+    }
 }
 
 #[cfg(test)]
@@ -453,6 +542,12 @@ mod tests {
             assert_eq!(r.get(CardField::OldIdNumber), id.old_id_number.clone());
             assert_eq!(r.stats.extended_length, ext);
             assert_eq!(r.pace_advertised, id.pace);
+            let want = if id.pace {
+                AccessProtocol::Pace
+            } else {
+                AccessProtocol::Bac
+            };
+            assert_eq!(r.access, want);
             assert_eq!(r.faces.len(), 1);
             let extra = if ext { 0 } else { 5 }; // refused probe: SELECT + READ, then BAC again
             assert_eq!(r.stats.apdus, r.stats.min_apdus() + extra, "{name}");

@@ -130,6 +130,14 @@ macro_rules! aes_cbc {
     }};
 }
 
+/// AES-CBC (key length selects AES-128/192/256) over block-aligned data.
+pub fn aes_cbc(key: &[u8], iv: &[u8; 16], data: &[u8], encrypt: bool) -> Result<Vec<u8>, SmError> {
+    if data.is_empty() || !data.len().is_multiple_of(16) {
+        return Err(SmError::Malformed("cipher text length"));
+    }
+    aes_cbc!(key, iv, data, encrypt)
+}
+
 fn aes_ecb_block(key: &[u8], block: &[u8]) -> Vec<u8> {
     let mut b = GenericArray::clone_from_slice(block);
     match key.len() {
@@ -140,7 +148,8 @@ fn aes_ecb_block(key: &[u8], block: &[u8]) -> Vec<u8> {
     b.to_vec()
 }
 
-fn aes_cmac8(key: &[u8], data: &[u8]) -> [u8; 8] {
+/// AES-CMAC truncated to 8 bytes.
+pub fn aes_cmac8(key: &[u8], data: &[u8]) -> [u8; 8] {
     fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> [u8; 8] {
         let mut out = [0u8; 8];
         if let Ok(mut m) = <M as Mac>::new_from_slice(key) {

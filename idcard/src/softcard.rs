@@ -10,6 +10,7 @@
 use crate::apdu::{Command, Response, sw};
 use crate::bac::{self, BacKeys, MrzKey};
 use crate::lds::{self, EfCom, Mrz, PersonalData, fid};
+use crate::pace::{self, PaceCard};
 use crate::sm::SecureMessaging;
 use crate::testpki::TestPki;
 use include_dir::{Dir, include_dir};
@@ -334,6 +335,7 @@ impl Identity {
 pub struct CardFiles {
     files: BTreeMap<u16, Vec<u8>>,
     key: BacKeys,
+    pace_password: Vec<u8>,
     pub pace: bool,
 }
 
@@ -381,6 +383,7 @@ impl CardFiles {
         Ok(CardFiles {
             files,
             key: key.bac_keys(),
+            pace_password: key.pace_password(),
             pace: identity.pace,
         })
     }
@@ -427,6 +430,8 @@ pub struct SoftCard {
     current: Option<u16>,
     challenge: Option<[u8; 8]>,
     sm: Option<SecureMessaging>,
+    pace: Option<PaceCard>,
+    pending_sm: Option<SecureMessaging>,
     /// Largest data per READ BINARY.
     pub max_read: usize,
     /// Accept extended-length APDUs.
@@ -457,6 +462,8 @@ impl SoftCard {
             current: None,
             challenge: None,
             sm: None,
+            pace: None,
+            pending_sm: None,
             max_read: DEFAULT_MAX_READ,
             extended_length: true,
             apdus: 0,
@@ -477,6 +484,8 @@ impl SoftCard {
         self.current = None;
         self.challenge = None;
         self.sm = None;
+        self.pace = None;
+        self.pending_sm = None;
         self.apdus = 0;
     }
 
@@ -507,12 +516,16 @@ impl SoftCard {
                 None => r.to_bytes(),
             }
         } else {
-            if cmd.cla & 0xF0 != 0 && cmd.cla & 0xF0 != 0x80 {
+            if cmd.cla & 0xE0 != 0 {
                 return Response::status(sw::CLA_NOT_SUPPORTED);
             }
             // A plain command ends secure messaging, as on real cards.
             self.sm = None;
-            self.handle(&cmd).to_bytes()
+            let r = self.handle(&cmd).to_bytes();
+            if let Some(sm) = self.pending_sm.take() {
+                self.sm = Some(sm); // PACE: secure messaging starts after the last answer
+            }
+            r
         }
     }
 
@@ -522,6 +535,8 @@ impl SoftCard {
             0xB0 => self.read_binary(cmd),
             0x84 => self.get_challenge(cmd),
             0x82 => self.external_authenticate(cmd),
+            0x22 if self.files.pace && cmd.p1 == 0xC1 && cmd.p2 == 0xA4 => self.mse_set_at(cmd),
+            0x86 if self.files.pace => self.general_authenticate(cmd),
             _ => resp(sw::INS_NOT_SUPPORTED),
         }
     }
@@ -611,6 +626,41 @@ impl SoftCard {
         Response {
             data: c.to_vec(),
             sw: sw::OK,
+        }
+    }
+
+    fn mse_set_at(&mut self, cmd: &Command) -> Response {
+        let ok = crate::tlv::find(&cmd.data, 0x80).ok().flatten()
+            == Some(&pace::ECDH_GM_AES_128[..])
+            && crate::tlv::find(&cmd.data, 0x83).ok().flatten() == Some(&[0x01][..])
+            && crate::tlv::find(&cmd.data, 0x84).ok().flatten()
+                == Some(&[pace::PARAM_P256 as u8][..]);
+        if !ok {
+            self.pace = None;
+            return resp(sw::WRONG_DATA);
+        }
+        self.sm = None;
+        self.pace = Some(PaceCard::new(&self.files.pace_password));
+        resp(sw::OK)
+    }
+
+    fn general_authenticate(&mut self, cmd: &Command) -> Response {
+        let Some(p) = self.pace.as_mut() else {
+            return resp(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let mut rnd = [0u8; 32];
+        rand::rng().fill_bytes(&mut rnd);
+        match p.step(&cmd.data, &rnd) {
+            Ok(pace::CardStep::Continue(data)) => Response { data, sw: sw::OK },
+            Ok(pace::CardStep::Done(data, sm)) => {
+                self.pace = None;
+                self.pending_sm = Some(sm);
+                Response { data, sw: sw::OK }
+            }
+            Err(_) => {
+                self.pace = None;
+                resp(sw::AUTH_FAILED)
+            }
         }
     }
 

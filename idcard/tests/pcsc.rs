@@ -313,6 +313,51 @@ fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+#[test]
+fn pcsc_pace_read_verifies() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, card) = card_for("ho-van-pao", &pki);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert_eq!(r.access, xaso_idcard::reader::AccessProtocol::Pace);
+    assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 14]);
+    assert!(r.dg14.as_ref().unwrap().supports_pace());
+    assert_eq!(*r.personal.as_ref().unwrap(), id.personal_data());
+    assert_eq!(r.stats.apdus, r.stats.min_apdus());
+
+    // Wrong MRZ over PACE: access denied, and BAC is not tried behind the user's back.
+    let wrong =
+        xaso_idcard::bac::MrzKey::from_id_number(&id.id_number, &id.date_of_birth, "2036-07-10")
+            .unwrap();
+    assert_eq!(
+        read_card(&mut t, &AccessKey::Mrz(wrong), &pki.trust_store()).unwrap_err(),
+        CardError::AccessDenied
+    );
+    // BAC still works on a PACE card when asked.
+    let opts = ReadOptions {
+        pace: false,
+        read_face: false,
+        ..Default::default()
+    };
+    let r = read_card_with(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(r.access, xaso_idcard::reader::AccessProtocol::Bac);
+    assert!(r.passive_auth.verified);
+}
+
 /// The CLI end to end: `xaso-card emulate` as its own process plugged into vpcd, and
 /// `xaso-card read --qr` reading it through pcscd.
 #[test]
