@@ -462,9 +462,9 @@ fn check_sod_signature(sod: &Sod) -> Result<&Certificate, PaFailure> {
 
 /// Verify EF.SOD against the trust store and check the hash of every data group read.
 /// `data_groups` maps the data group number to the file's bytes as read.
-pub fn verify(
+pub fn verify<B: AsRef<[u8]>>(
     sod_bytes: &[u8],
-    data_groups: &BTreeMap<u8, Vec<u8>>,
+    data_groups: &BTreeMap<u8, B>,
     trust: &TrustStore,
 ) -> PassiveAuth {
     let sod = match Sod::parse(sod_bytes) {
@@ -516,7 +516,7 @@ pub fn verify(
     }
     let hash_oid = sod.lds.hash_algorithm.oid;
     for (n, bytes) in data_groups {
-        match (sod.hash_of(*n), digest(&hash_oid, bytes)) {
+        match (sod.hash_of(*n), digest(&hash_oid, bytes.as_ref())) {
             (None, _) => pa.failures.push(PaFailure::DataGroupNotInSod(*n)),
             (_, Err(f)) => {
                 pa.failures.push(f);

@@ -217,6 +217,7 @@ impl<T: Transport> Session<'_, T> {
             return Err(CardError::Parse(ParseError::Invalid("file length")));
         }
         out.extend_from_slice(&first[..first.len().min(total)]);
+        drop(Zeroizing::new(first));
         while out.len() < total {
             let r = self.read_binary(out.len(), chunk.min(total - out.len()))?;
             if !r.is_ok() {
@@ -230,6 +231,7 @@ impl<T: Transport> Session<'_, T> {
             }
             let take = r.data.len().min(total - out.len());
             out.extend_from_slice(&r.data[..take]);
+            drop(Zeroizing::new(r.data));
         }
         Ok(out)
     }
@@ -453,11 +455,7 @@ pub fn read_card_with<T: Transport>(
     let sod = s.read_selected(chunk)?;
     s.stats.file_sizes.insert(fid::SOD, sod.len());
 
-    let plain: BTreeMap<u8, Vec<u8>> = dgs.iter().map(|(k, v)| (*k, v.to_vec())).collect();
-    let passive_auth = pa::verify(&sod, &plain, trust);
-    drop(Zeroizing::new(
-        plain.into_values().flatten().collect::<Vec<u8>>(),
-    ));
+    let passive_auth = pa::verify(&sod, &dgs, trust);
 
     let dg1 = dgs.get(&1).ok_or(CardError::MissingFile("DG1"))?;
     let mrz = Mrz::parse_dg1(dg1)?;

@@ -14,7 +14,7 @@ use cipher::generic_array::GenericArray;
 use cipher::{BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
 use cmac::Mac;
 use sha1::{Digest, Sha1};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// ISO 9797-1 padding method 2: 0x80 then zeros up to a multiple of `block`.
 pub fn pad(data: &[u8], block: usize) -> Vec<u8> {
@@ -277,7 +277,7 @@ impl SecureMessaging {
         } else {
             t.value
         };
-        let plain = self.keys.decrypt(self.ssc, v)?;
+        let plain = Zeroizing::new(self.keys.decrypt(self.ssc, v)?);
         Ok(unpad(&plain)?.to_vec())
     }
 

@@ -247,3 +247,52 @@ fn fuzz_apdus_card_and_secure_messaging() {
     }
     assert!(n >= 3 * PER_TARGET);
 }
+
+/// A card that corrupts some of its answers.
+struct Flaky {
+    card: SoftCard,
+    rng: StdRng,
+}
+
+impl xaso_idcard::transport::Transport for Flaky {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, xaso_idcard::error::TransportError> {
+        let r = self.card.process(apdu);
+        if self.rng.random_ratio(1, 6) {
+            let m = mutate(&mut self.rng, &r);
+            return Ok(m);
+        }
+        Ok(r)
+    }
+}
+
+#[test]
+fn fuzz_reader_against_a_misbehaving_card() {
+    use xaso_idcard::reader::{AccessKey, ReadOptions, read_card_with};
+    let a = fixture("dang-minh-khoa");
+    let b = fixture("ho-van-pao");
+    let opts = ReadOptions {
+        read_face: false,
+        ..Default::default()
+    };
+    let mut rng = StdRng::seed_from_u64(0xF1A7);
+    let (mut ok, mut err) = (0usize, 0usize);
+    for i in 0..600 {
+        let f = if i % 2 == 0 { &a } else { &b };
+        let mut t = Flaky {
+            card: SoftCard::new(f.files.clone()),
+            rng: StdRng::seed_from_u64(rng.random()),
+        };
+        let key = AccessKey::Mrz(f.id.mrz_key().unwrap());
+        match read_card_with(&mut t, &key, &f.pki.trust_store(), &opts) {
+            Ok(r) => {
+                ok += 1;
+                // Secure messaging and passive authentication let nothing corrupted through.
+                if r.passive_auth.verified {
+                    assert_eq!(*r.personal.as_ref().unwrap(), f.id.personal_data());
+                }
+            }
+            Err(_) => err += 1,
+        }
+    }
+    assert!(ok > 10 && err > 100, "ok {ok} err {err}");
+}
