@@ -26,7 +26,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 
 use crate::hub::{EnrolRequest, EnrolResponse, Role, provider};
-use crate::protocol::{AnswerBody, ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, decode_frame, encode_frame};
+use crate::protocol::{
+    AnswerBody, ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, decode_frame, encode_frame,
+};
 use crate::{Error, Partition, Store};
 
 /// Peer label under which the hub's vectors are kept in the store.
@@ -51,7 +53,10 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity").field("device_id", &self.device_id).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("Identity")
+            .field("device_id", &self.device_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,22 +67,39 @@ impl Identity {
         use std::os::unix::fs::OpenOptionsExt;
         let json = serde_json::to_vec_pretty(self).map_err(Error::Serialize)?;
         let tmp = path.with_extension("tmp");
-        let io = |e| Error::Io { context: format!("write {}", path.display()), source: e };
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(io)?;
-        file.write_all(&json).and_then(|()| file.sync_all()).map_err(io)?;
+        let io = |e| Error::Io {
+            context: format!("write {}", path.display()),
+            source: e,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io)?;
+        file.write_all(&json)
+            .and_then(|()| file.sync_all())
+            .map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)?;
         Ok(())
     }
 
     /// Read from `path`.
     pub fn load(path: &Path) -> Result<Identity, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io { context: format!("read {}", path.display()), source: e })?;
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            context: format!("read {}", path.display()),
+            source: e,
+        })?;
         serde_json::from_slice(&bytes).map_err(Error::Deserialize)
     }
 
     /// The partition where this device keeps its own submissions (kiosks, helpers).
     pub fn submissions_partition(&self) -> Result<Partition, Error> {
-        let commune = self.communes.first().ok_or_else(|| Error::Enrolment("identity has no commune".into()))?;
+        let commune = self
+            .communes
+            .first()
+            .ok_or_else(|| Error::Enrolment("identity has no commune".into()))?;
         Partition::submissions(commune, &self.device_id)
     }
 }
@@ -88,7 +110,9 @@ fn tls_err(e: impl std::fmt::Display) -> Error {
 
 fn roots(ca_pem: &str) -> Result<rustls::RootCertStore, Error> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?).map_err(tls_err)?;
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?)
+        .map_err(tls_err)?;
     Ok(roots)
 }
 
@@ -101,8 +125,14 @@ pub async fn enrol(hub_url: &str, ca_pem: &str, code: &str) -> Result<Identity, 
     let key = rcgen::KeyPair::generate().map_err(tls_err)?;
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "xaso-device");
-    let csr = params.serialize_request(&key).map_err(tls_err)?.pem().map_err(tls_err)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "xaso-device");
+    let csr = params
+        .serialize_request(&key)
+        .map_err(tls_err)?
+        .pem()
+        .map_err(tls_err)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(tls_err)?
@@ -118,14 +148,20 @@ pub async fn enrol(hub_url: &str, ca_pem: &str, code: &str) -> Result<Identity, 
         .map_err(net_err)?;
     let response = http
         .post(format!("{}/v1/enrol", hub_url.trim_end_matches('/')))
-        .json(&EnrolRequest { code: code.to_owned(), csr_pem: csr })
+        .json(&EnrolRequest {
+            code: code.to_owned(),
+            csr_pem: csr,
+        })
         .send()
         .await
         .map_err(net_err)?;
     let status = response.status();
     if !status.is_success() {
         let message = response.text().await.unwrap_or_default();
-        return Err(Error::Refused { status: status.as_u16(), message });
+        return Err(Error::Refused {
+            status: status.as_u16(),
+            message,
+        });
     }
     let answer: EnrolResponse = response.json().await.map_err(net_err)?;
     Ok(Identity {
@@ -178,7 +214,13 @@ impl Progress {
     }
     fn reset(&self) {
         let inner = &self.0;
-        for counter in [&inner.bytes_sent, &inner.bytes_received, &inner.changes_sent, &inner.changes_received, &inner.changes_remaining] {
+        for counter in [
+            &inner.bytes_sent,
+            &inner.bytes_received,
+            &inner.changes_sent,
+            &inner.changes_received,
+            &inner.changes_remaining,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
         inner.started_ms.store(self.now_ms(), Ordering::Relaxed);
@@ -193,10 +235,19 @@ impl Progress {
         let bytes_received = inner.bytes_received.load(Ordering::Relaxed);
         let changes_received = inner.changes_received.load(Ordering::Relaxed);
         let changes_remaining = inner.changes_remaining.load(Ordering::Relaxed);
-        let elapsed = (self.now_ms().saturating_sub(inner.started_ms.load(Ordering::Relaxed))) as f64 / 1000.0;
-        let rate = if elapsed > 0.0 { (bytes_sent + bytes_received) as f64 / elapsed } else { 0.0 };
+        let elapsed = (self
+            .now_ms()
+            .saturating_sub(inner.started_ms.load(Ordering::Relaxed))) as f64
+            / 1000.0;
+        let rate = if elapsed > 0.0 {
+            (bytes_sent + bytes_received) as f64 / elapsed
+        } else {
+            0.0
+        };
         let eta_s = if changes_received > 0 && rate > 0.0 {
-            Some(changes_remaining as f64 * (bytes_received as f64 / changes_received as f64) / rate)
+            Some(
+                changes_remaining as f64 * (bytes_received as f64 / changes_received as f64) / rate,
+            )
         } else if changes_remaining == 0 {
             Some(0.0)
         } else {
@@ -267,13 +318,19 @@ pub struct LoopPolicy {
 
 impl Default for LoopPolicy {
     fn default() -> Self {
-        LoopPolicy { interval: Duration::from_secs(60), backoff_base: Duration::from_secs(2), backoff_max: Duration::from_secs(600) }
+        LoopPolicy {
+            interval: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(600),
+        }
     }
 }
 
 /// Delay before retry number `attempt` (0-based): exponential, capped, with ±50% jitter.
 pub fn backoff_delay(policy: &LoopPolicy, attempt: u32) -> Duration {
-    let exp = policy.backoff_base.saturating_mul(2u32.saturating_pow(attempt.min(20)));
+    let exp = policy
+        .backoff_base
+        .saturating_mul(2u32.saturating_pow(attempt.min(20)));
     let capped = exp.min(policy.backoff_max);
     capped.mul_f64(rand::random_range(0.5..1.5))
 }
@@ -293,7 +350,8 @@ impl SyncClient {
     /// A client for `hub_url` using `identity`. Kiosks and helpers also sync
     /// their submissions partition; officers discover their communes' partitions.
     pub fn new(hub_url: &str, identity: &Identity) -> Result<SyncClient, Error> {
-        let chain = vec![CertificateDer::from_pem_slice(identity.cert_pem.as_bytes()).map_err(tls_err)?];
+        let chain =
+            vec![CertificateDer::from_pem_slice(identity.cert_pem.as_bytes()).map_err(tls_err)?];
         let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(tls_err)?;
         let mut tls = rustls::ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -333,7 +391,7 @@ impl SyncClient {
         self
     }
 
-    /// Page size in both directions (default 256 KiB).
+    /// Page size in both directions (default 1 MiB, before compression).
     pub fn with_page_bytes(mut self, bytes: u32) -> Self {
         self.page_bytes = bytes;
         self
@@ -347,9 +405,15 @@ impl SyncClient {
 
     /// Run one sync to completion. Each reply is saved durably before the
     /// next request; on error, what was saved stays saved.
-    pub async fn sync_once(&self, store: &mut Store, progress: &Progress, cancel: &Cancel) -> Result<SyncReport, Error> {
+    pub async fn sync_once(
+        &self,
+        store: &mut Store,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<SyncReport, Error> {
         progress.reset();
-        let mut session = ClientSession::new(HUB_PEER, self.wanted.iter().cloned()).with_page_bytes(self.page_bytes);
+        let mut session = ClientSession::new(HUB_PEER, self.wanted.iter().cloned())
+            .with_page_bytes(self.page_bytes);
         let mut report = SyncReport::default();
         while let Some(request) = session.poll_request(store)? {
             if cancel.is_cancelled() {
@@ -365,7 +429,9 @@ impl SyncClient {
                 .answers
                 .iter()
                 .filter_map(|a| match &a.body {
-                    AnswerBody::Changes { hub_have, .. } => Some((a.partition.clone(), hub_have.clone())),
+                    AnswerBody::Changes { hub_have, .. } => {
+                        Some((a.partition.clone(), hub_have.clone()))
+                    }
                     AnswerBody::UpToDate => None,
                 })
                 .collect();
@@ -376,13 +442,23 @@ impl SyncClient {
             report.changes_sent += pushed;
             report.changes_received += applied;
             progress.0.changes_sent.fetch_add(pushed, Ordering::Relaxed);
-            progress.0.changes_received.fetch_add(applied, Ordering::Relaxed);
+            progress
+                .0
+                .changes_received
+                .fetch_add(applied, Ordering::Relaxed);
             let mut remaining = 0;
             for (partition, hub_have) in hub_vectors {
                 let mine = store.vector(&partition)?;
-                remaining += hub_have.0.iter().map(|(o, &seq)| seq.saturating_sub(mine.get(o))).sum::<u64>();
+                remaining += hub_have
+                    .0
+                    .iter()
+                    .map(|(o, &seq)| seq.saturating_sub(mine.get(o)))
+                    .sum::<u64>();
             }
-            progress.0.changes_remaining.store(remaining, Ordering::Relaxed);
+            progress
+                .0
+                .changes_remaining
+                .store(remaining, Ordering::Relaxed);
         }
         tracing::info!(
             rounds = report.rounds,
@@ -396,13 +472,23 @@ impl SyncClient {
     /// One raw HTTP exchange (a sync frame out, the reply frame back) with
     /// progress-based liveness and cancellation. [`sync_once`](Self::sync_once)
     /// uses it; tools and tests may replay frames with it.
-    pub async fn exchange(&self, frame: Vec<u8>, progress: &Progress, cancel: &Cancel) -> Result<Vec<u8>, Error> {
+    pub async fn exchange(
+        &self,
+        frame: Vec<u8>,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<u8>, Error> {
         let frame_len = frame.len() as u64;
-        let chunks: Vec<bytes::Bytes> =
-            bytes::Bytes::from(frame).chunks(16 * 1024).map(bytes::Bytes::copy_from_slice).collect();
+        let chunks: Vec<bytes::Bytes> = bytes::Bytes::from(frame)
+            .chunks(16 * 1024)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
         let counter = progress.clone();
         let stream = futures_util::stream::iter(chunks.into_iter().map(move |chunk| {
-            counter.0.bytes_sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            counter
+                .0
+                .bytes_sent
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
             Ok::<_, std::io::Error>(chunk)
         }));
         let transfer = async {
@@ -418,12 +504,18 @@ impl SyncClient {
             let status = response.status();
             if !status.is_success() {
                 let message = response.text().await.unwrap_or_default();
-                return Err(Error::Refused { status: status.as_u16(), message });
+                return Err(Error::Refused {
+                    status: status.as_u16(),
+                    message,
+                });
             }
             let mut response = response;
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(net_err)? {
-                progress.0.bytes_received.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                progress
+                    .0
+                    .bytes_received
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 body.extend_from_slice(&chunk);
                 if body.len() > crate::protocol::MAX_PAYLOAD + 64 {
                     return Err(Error::Decode("reply too large".into()));

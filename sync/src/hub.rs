@@ -34,8 +34,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use rustls::pki_types::pem::PemObject;
@@ -165,7 +165,7 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
-    /// Defaults: `localhost` and `127.0.0.1`, 256 KiB pages, 120 s liveness.
+    /// Defaults: `localhost` and `127.0.0.1`, 1 MiB pages, 120 s liveness.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         HubConfig {
             dir: dir.into(),
@@ -203,23 +203,71 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             ));
         };
-        counter("xaso_hub_sync_requests_total", "Sync exchanges answered.", &self.sync_requests);
-        counter("xaso_hub_sync_forbidden_total", "Sync requests refused for partition scope.", &self.sync_forbidden);
+        counter(
+            "xaso_hub_sync_requests_total",
+            "Sync exchanges answered.",
+            &self.sync_requests,
+        );
+        counter(
+            "xaso_hub_sync_forbidden_total",
+            "Sync requests refused for partition scope.",
+            &self.sync_forbidden,
+        );
         counter(
             "xaso_hub_sync_unauthenticated_total",
             "Sync requests without a valid, unrevoked certificate.",
             &self.sync_unauthenticated,
         );
-        counter("xaso_hub_sync_errors_total", "Sync requests that failed.", &self.sync_errors);
-        counter("xaso_hub_enrolments_total", "Devices enrolled.", &self.enrolments);
-        counter("xaso_hub_enrolments_refused_total", "Enrolments refused.", &self.enrolments_refused);
-        counter("xaso_hub_sync_bytes_in_total", "Sync request bytes received.", &self.bytes_in);
-        counter("xaso_hub_sync_bytes_out_total", "Sync reply bytes sent.", &self.bytes_out);
-        counter("xaso_hub_changes_in_total", "Changes received from devices.", &self.changes_in);
-        counter("xaso_hub_changes_out_total", "Changes sent to devices.", &self.changes_out);
-        counter("xaso_hub_connections_total", "TLS connections accepted.", &self.connections);
-        counter("xaso_hub_connections_stalled_total", "Connections closed for lack of progress.", &self.connections_stalled);
-        counter("xaso_hub_sync_seconds_micros_total", "Time spent answering sync requests, microseconds.", &self.sync_micros);
+        counter(
+            "xaso_hub_sync_errors_total",
+            "Sync requests that failed.",
+            &self.sync_errors,
+        );
+        counter(
+            "xaso_hub_enrolments_total",
+            "Devices enrolled.",
+            &self.enrolments,
+        );
+        counter(
+            "xaso_hub_enrolments_refused_total",
+            "Enrolments refused.",
+            &self.enrolments_refused,
+        );
+        counter(
+            "xaso_hub_sync_bytes_in_total",
+            "Sync request bytes received.",
+            &self.bytes_in,
+        );
+        counter(
+            "xaso_hub_sync_bytes_out_total",
+            "Sync reply bytes sent.",
+            &self.bytes_out,
+        );
+        counter(
+            "xaso_hub_changes_in_total",
+            "Changes received from devices.",
+            &self.changes_in,
+        );
+        counter(
+            "xaso_hub_changes_out_total",
+            "Changes sent to devices.",
+            &self.changes_out,
+        );
+        counter(
+            "xaso_hub_connections_total",
+            "TLS connections accepted.",
+            &self.connections,
+        );
+        counter(
+            "xaso_hub_connections_stalled_total",
+            "Connections closed for lack of progress.",
+            &self.connections_stalled,
+        );
+        counter(
+            "xaso_hub_sync_seconds_micros_total",
+            "Time spent answering sync requests, microseconds.",
+            &self.sync_micros,
+        );
         out
     }
 }
@@ -242,7 +290,9 @@ pub struct Hub {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("dir", &self.inner.config.dir).finish()
+        f.debug_struct("Hub")
+            .field("dir", &self.inner.config.dir)
+            .finish()
     }
 }
 
@@ -263,8 +313,10 @@ impl Hub {
     /// Open the hub in `config.dir`, creating the key, databases, CA and
     /// server certificate on first use.
     pub fn open(config: HubConfig) -> Result<Hub, Error> {
-        std::fs::create_dir_all(&config.dir)
-            .map_err(|e| Error::Io { context: format!("create {}", config.dir.display()), source: e })?;
+        std::fs::create_dir_all(&config.dir).map_err(|e| Error::Io {
+            context: format!("create {}", config.dir.display()),
+            source: e,
+        })?;
         let key = config.dir.join("hub.key");
         crate::ensure_key_file(&key)?;
         let store = Store::open(&config.dir.join("hub.db"), &key)?;
@@ -311,17 +363,28 @@ impl Hub {
 
     /// Create a one-time enrolment code for a device of `role` in `communes`,
     /// valid for `valid_for`. Show it on the hub's screen; only its hash is kept.
-    pub fn create_enrolment_code(&self, role: Role, communes: &[&str], valid_for: Duration) -> Result<String, Error> {
+    pub fn create_enrolment_code(
+        &self,
+        role: Role,
+        communes: &[&str],
+        valid_for: Duration,
+    ) -> Result<String, Error> {
         for commune in communes {
             Partition::new(*commune)?;
         }
         if communes.is_empty() {
-            return Err(Error::Enrolment("a device needs at least one commune".into()));
+            return Err(Error::Enrolment(
+                "a device needs at least one commune".into(),
+            ));
         }
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut raw = [0u8; 10];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw).map_err(|_| Error::Random)?;
-        let chars: String = raw.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw)
+            .map_err(|_| Error::Random)?;
+        let chars: String = raw
+            .iter()
+            .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+            .collect();
         let code = format!("{}-{}", &chars[..5], &chars[5..]);
         let expires = now_ms() + valid_for.as_millis() as i64;
         let registry = self.registry()?;
@@ -334,9 +397,10 @@ impl Hub {
 
     /// Revoke a device: its certificate is refused from now on.
     pub fn revoke(&self, device_id: &str) -> Result<bool, Error> {
-        let n = self
-            .registry()?
-            .execute("UPDATE devices SET revoked_ms = ?2 WHERE device_id = ?1 AND revoked_ms IS NULL", params![device_id, now_ms()])?;
+        let n = self.registry()?.execute(
+            "UPDATE devices SET revoked_ms = ?2 WHERE device_id = ?1 AND revoked_ms IS NULL",
+            params![device_id, now_ms()],
+        )?;
         if n > 0 {
             tracing::info!(device = device_id, "device revoked");
         }
@@ -346,9 +410,16 @@ impl Hub {
     /// Enrolled devices.
     pub fn devices(&self) -> Result<Vec<Device>, Error> {
         let registry = self.registry()?;
-        let mut stmt = registry.prepare("SELECT device_id, role, communes, revoked_ms FROM devices ORDER BY device_id")?;
+        let mut stmt = registry.prepare(
+            "SELECT device_id, role, communes, revoked_ms FROM devices ORDER BY device_id",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -365,7 +436,11 @@ impl Hub {
 
     /// Run a closure with the hub's store (e.g. to inspect it in tests).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> Result<R, Error> {
-        let mut store = self.inner.store.lock().map_err(|_| Error::Network("store lock poisoned".into()))?;
+        let mut store = self
+            .inner
+            .store
+            .lock()
+            .map_err(|_| Error::Network("store lock poisoned".into()))?;
         Ok(f(&mut store))
     }
 
@@ -375,7 +450,10 @@ impl Hub {
     }
 
     fn registry(&self) -> Result<std::sync::MutexGuard<'_, Connection>, Error> {
-        self.inner.registry.lock().map_err(|_| Error::Network("registry lock poisoned".into()))
+        self.inner
+            .registry
+            .lock()
+            .map_err(|_| Error::Network("registry lock poisoned".into()))
     }
 
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>, Error> {
@@ -414,14 +492,17 @@ impl Hub {
             return Err(Error::Enrolment("unknown enrolment code".into()));
         };
         if used_by.is_some() {
-            return Err(Error::Enrolment("this enrolment code was already used".into()));
+            return Err(Error::Enrolment(
+                "this enrolment code was already used".into(),
+            ));
         }
         if expires < now_ms() {
             return Err(Error::Enrolment("this enrolment code has expired".into()));
         }
         let role: Role = role.parse()?;
         let mut id_bytes = [0u8; 8];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id_bytes).map_err(|_| Error::Random)?;
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id_bytes)
+            .map_err(|_| Error::Random)?;
         let device_id = format!("dev-{}", hex::encode(id_bytes));
         let csr = CertificateSigningRequestParams::from_pem(&request.csr_pem)
             .map_err(|e| Error::Enrolment(format!("bad certificate request: {e}")))?;
@@ -438,13 +519,18 @@ impl Hub {
         params.use_authority_key_identifier_extension = true;
         let ca_key = KeyPair::from_pem(&self.inner.ca_key_pem).map_err(tls_err)?;
         let issuer = Issuer::from_ca_cert_pem(&self.inner.ca_pem, ca_key).map_err(tls_err)?;
-        let cert = params.signed_by(&csr.public_key, &issuer).map_err(tls_err)?;
+        let cert = params
+            .signed_by(&csr.public_key, &issuer)
+            .map_err(tls_err)?;
         let cert_pem = cert.pem();
         tx.execute(
             "INSERT INTO devices (device_id, role, communes, cert_sha256, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![device_id, role.as_str(), communes, sha256_hex(cert.der()), now_ms()],
         )?;
-        tx.execute("UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1", params![hash, device_id])?;
+        tx.execute(
+            "UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1",
+            params![hash, device_id],
+        )?;
         tx.commit()?;
         tracing::info!(device = %device_id, role = role.as_str(), "device enrolled");
         Ok(EnrolResponse {
@@ -462,8 +548,17 @@ impl Hub {
         protocol::check_access(&request, |p| device.may_access(p))?;
         let pushed: u64 = request.offers.iter().map(|o| o.entries.len() as u64).sum();
         let reply = {
-            let mut store = self.inner.store.lock().map_err(|_| Error::Network("store lock poisoned".into()))?;
-            protocol::answer(&mut *store, &request, |p| device.may_access(p), self.inner.config.page_bytes)?
+            let mut store = self
+                .inner
+                .store
+                .lock()
+                .map_err(|_| Error::Network("store lock poisoned".into()))?;
+            protocol::answer(
+                &mut *store,
+                &request,
+                |p| device.may_access(p),
+                self.inner.config.page_bytes,
+            )?
         };
         let sent: u64 = reply
             .answers
@@ -481,7 +576,11 @@ impl Hub {
     }
 
     /// Serve HTTPS on `listener` until `shutdown` resolves.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) -> Result<(), Error> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), Error> {
         let acceptor = tokio_rustls::TlsAcceptor::from(self.inner.tls.clone());
         let app = Router::new()
             .route("/v1/enrol", post(enrol_handler))
@@ -505,9 +604,15 @@ impl Hub {
             let app = app.clone();
             let hub = self.clone();
             tokio::spawn(async move {
-                hub.inner.metrics.connections.fetch_add(1, Ordering::Relaxed);
+                hub.inner
+                    .metrics
+                    .connections
+                    .fetch_add(1, Ordering::Relaxed);
                 let activity = Arc::new(Activity::new());
-                let stream = ProgressStream { inner: tcp, activity: activity.clone() };
+                let stream = ProgressStream {
+                    inner: tcp,
+                    activity: activity.clone(),
+                };
                 let serve = async {
                     let tls = match acceptor.accept(stream).await {
                         Ok(tls) => tls,
@@ -516,7 +621,12 @@ impl Hub {
                             return;
                         }
                     };
-                    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| sha256_hex(c.as_ref()));
+                    let cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| sha256_hex(c.as_ref()));
                     let svc = app.layer(Extension(PeerCert(cert)));
                     let svc = hyper_util::service::TowerToHyperService::new(svc);
                     if let Err(e) = hyper::server::conn::http1::Builder::new()
@@ -541,8 +651,14 @@ impl Hub {
     /// Bind `addr` (use port 0 in tests) and serve in a background task.
     /// Returns the bound address and a handle that stops the server when dropped or triggered.
     pub async fn spawn(self, addr: SocketAddr) -> Result<(SocketAddr, HubHandle), Error> {
-        let listener = TcpListener::bind(addr).await.map_err(|e| Error::Io { context: format!("bind {addr}"), source: e })?;
-        let local = listener.local_addr().map_err(|e| Error::Io { context: "local address".into(), source: e })?;
+        let listener = TcpListener::bind(addr).await.map_err(|e| Error::Io {
+            context: format!("bind {addr}"),
+            source: e,
+        })?;
+        let local = listener.local_addr().map_err(|e| Error::Io {
+            context: "local address".into(),
+            source: e,
+        })?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = self
@@ -551,7 +667,13 @@ impl Hub {
                 })
                 .await;
         });
-        Ok((local, HubHandle { stop: Some(tx), task }))
+        Ok((
+            local,
+            HubHandle {
+                stop: Some(tx),
+                task,
+            },
+        ))
     }
 }
 
@@ -591,7 +713,10 @@ impl IntoResponse for HttpError {
     }
 }
 
-async fn enrol_handler(State(hub): State<Hub>, Json(request): Json<EnrolRequest>) -> Result<Json<EnrolResponse>, HttpError> {
+async fn enrol_handler(
+    State(hub): State<Hub>,
+    Json(request): Json<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, HttpError> {
     let hub2 = hub.clone();
     let result = tokio::task::spawn_blocking(move || hub2.enrol(&request))
         .await
@@ -602,7 +727,10 @@ async fn enrol_handler(State(hub): State<Hub>, Json(request): Json<EnrolRequest>
             Ok(Json(response))
         }
         Err(e) => {
-            hub.inner.metrics.enrolments_refused.fetch_add(1, Ordering::Relaxed);
+            hub.inner
+                .metrics
+                .enrolments_refused
+                .fetch_add(1, Ordering::Relaxed);
             tracing::info!(error = %e, "enrolment refused");
             Err(HttpError(StatusCode::FORBIDDEN, e.to_string()))
         }
@@ -618,39 +746,62 @@ async fn sync_handler(
     let metrics = &hub.inner.metrics;
     let Some(cert) = cert else {
         metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
-        return Err(HttpError(StatusCode::UNAUTHORIZED, "a device certificate is required".into()));
+        return Err(HttpError(
+            StatusCode::UNAUTHORIZED,
+            "a device certificate is required".into(),
+        ));
     };
     let device = match hub.device_by_cert(&cert) {
         Ok(Some(device)) if !device.revoked => device,
         Ok(Some(device)) => {
             metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
             tracing::info!(device = %device.device_id, "revoked device refused");
-            return Err(HttpError(StatusCode::UNAUTHORIZED, "this device has been revoked".into()));
+            return Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                "this device has been revoked".into(),
+            ));
         }
         Ok(None) => {
             metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
-            return Err(HttpError(StatusCode::UNAUTHORIZED, "unknown device certificate".into()));
+            return Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                "unknown device certificate".into(),
+            ));
         }
         Err(e) => return Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     };
-    metrics.bytes_in.fetch_add(body.len() as u64, Ordering::Relaxed);
+    metrics
+        .bytes_in
+        .fetch_add(body.len() as u64, Ordering::Relaxed);
     let hub2 = hub.clone();
     let result = tokio::task::spawn_blocking(move || hub2.sync_blocking(&device, &body))
         .await
         .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    metrics.sync_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    metrics
+        .sync_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     match result {
         Ok(reply) => {
             metrics.sync_requests.fetch_add(1, Ordering::Relaxed);
-            metrics.bytes_out.fetch_add(reply.len() as u64, Ordering::Relaxed);
+            metrics
+                .bytes_out
+                .fetch_add(reply.len() as u64, Ordering::Relaxed);
             Ok(([(header::CONTENT_TYPE, "application/x-xaso-sync")], reply).into_response())
         }
         Err(Error::Forbidden(partition)) => {
             metrics.sync_forbidden.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(partition = %partition, "sync refused: partition outside the device's scope");
-            Err(HttpError(StatusCode::FORBIDDEN, format!("partition {partition} is outside this device's scope")))
+            Err(HttpError(
+                StatusCode::FORBIDDEN,
+                format!("partition {partition} is outside this device's scope"),
+            ))
         }
-        Err(e @ (Error::Decode(_) | Error::UnsupportedVersion(_) | Error::BadChange | Error::InvalidRecordId)) => {
+        Err(
+            e @ (Error::Decode(_)
+            | Error::UnsupportedVersion(_)
+            | Error::BadChange
+            | Error::InvalidRecordId),
+        ) => {
             metrics.sync_errors.fetch_add(1, Ordering::Relaxed);
             Err(HttpError(StatusCode::BAD_REQUEST, e.to_string()))
         }
@@ -663,11 +814,18 @@ async fn sync_handler(
 }
 
 async fn metrics_handler(State(hub): State<Hub>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], hub.metrics_text())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        hub.metrics_text(),
+    )
 }
 
 fn code_hash(code: &str) -> String {
-    let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let normalized: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
     sha256_hex(normalized.as_bytes())
 }
 
@@ -683,7 +841,11 @@ fn create_authority(server_names: &[String]) -> Result<(String, String, String, 
     dn.push(DnType::CommonName, "Xã Số commune hub CA");
     ca_params.distinguished_name = dn;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     ca_params.not_before = time_now();
     ca_params.not_after = time_now() + std::time::Duration::from_secs(20 * 365 * 24 * 3600);
     let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
@@ -697,17 +859,31 @@ fn create_authority(server_names: &[String]) -> Result<(String, String, String, 
     server_params.use_authority_key_identifier_extension = true;
     server_params.not_before = time_now();
     server_params.not_after = time_now() + std::time::Duration::from_secs(5 * 365 * 24 * 3600);
-    let server_cert = server_params.signed_by(&server_key, &issuer).map_err(tls_err)?;
-    Ok((ca_cert.pem(), ca_key.serialize_pem(), server_cert.pem(), server_key.serialize_pem()))
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .map_err(tls_err)?;
+    Ok((
+        ca_cert.pem(),
+        ca_key.serialize_pem(),
+        server_cert.pem(),
+        server_key.serialize_pem(),
+    ))
 }
 
-fn server_tls(ca_pem: &str, server_pem: &str, server_key_pem: &str) -> Result<rustls::ServerConfig, Error> {
+fn server_tls(
+    ca_pem: &str,
+    server_pem: &str,
+    server_key_pem: &str,
+) -> Result<rustls::ServerConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?).map_err(tls_err)?;
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-        .allow_unauthenticated()
-        .build()
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?)
         .map_err(tls_err)?;
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .allow_unauthenticated()
+            .build()
+            .map_err(tls_err)?;
     let chain = vec![
         CertificateDer::from_pem_slice(server_pem.as_bytes()).map_err(tls_err)?,
         CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?,
@@ -731,15 +907,22 @@ pub(crate) struct Activity {
 
 impl Activity {
     pub(crate) fn new() -> Self {
-        Activity { start: Instant::now(), last_ms: AtomicU64::new(0) }
+        Activity {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
     }
     pub(crate) fn touch(&self) {
-        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.last_ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
     /// Resolves once nothing has moved for `liveness`.
     pub(crate) async fn stalled(&self, liveness: Duration) {
         loop {
-            let idle = self.start.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
+            let idle = self
+                .start
+                .elapsed()
+                .saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
             if idle >= liveness {
                 return;
             }
@@ -783,7 +966,10 @@ impl tokio::io::AsyncWrite for ProgressStream {
         }
         result
     }
-    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.inner).poll_flush(cx)
     }
     fn poll_shutdown(
@@ -796,5 +982,9 @@ impl tokio::io::AsyncWrite for ProgressStream {
 
 /// Paths of a hub directory.
 pub fn hub_paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    (dir.join("hub.key"), dir.join("hub.db"), dir.join("registry.db"))
+    (
+        dir.join("hub.key"),
+        dir.join("hub.db"),
+        dir.join("registry.db"),
+    )
 }

@@ -77,7 +77,9 @@ pub use store::{ApplyOutcome, Saved, Store, create_key_file, ensure_key_file};
 /// A partition of the data: a commune code, optionally refined with
 /// `/`-separated segments (`79001`, `79001/kiosk/dev-12`). Access control and
 /// sync work per partition.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Partition(String);
 
@@ -89,9 +91,16 @@ impl Partition {
         let valid = !name.is_empty()
             && name.len() <= 128
             && name.split('/').all(|segment| {
-                !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                !segment.is_empty()
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             });
-        if valid { Ok(Partition(name)) } else { Err(Error::InvalidPartition(name)) }
+        if valid {
+            Ok(Partition(name))
+        } else {
+            Err(Error::InvalidPartition(name))
+        }
     }
 
     /// The partition where a kiosk (or helper tablet) keeps what it submitted.
@@ -133,7 +142,9 @@ impl From<Partition> for String {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The store could not be read with this key (or is not a Xã Số store).
-    #[error("the store {path} cannot be opened with this key (wrong key, or not a Xã Số store); nothing was changed")]
+    #[error(
+        "the store {path} cannot be opened with this key (wrong key, or not a Xã Số store); nothing was changed"
+    )]
     WrongKey {
         /// Store file.
         path: PathBuf,

@@ -70,7 +70,14 @@ pub struct LinkConfig {
 impl LinkConfig {
     /// No shaping at all (a plain relay, still counting bytes and cutting).
     pub fn unlimited() -> Self {
-        LinkConfig { rate_bytes_per_s: 0, one_way_delay: Duration::ZERO, loss: 0.0, stall: Duration::ZERO, cuts: Vec::new(), mss: 1448 }
+        LinkConfig {
+            rate_bytes_per_s: 0,
+            one_way_delay: Duration::ZERO,
+            loss: 0.0,
+            stall: Duration::ZERO,
+            cuts: Vec::new(),
+            mss: 1448,
+        }
     }
 
     /// A slow link: `bits_per_s`, round-trip time `rtt`, loss probability
@@ -139,12 +146,16 @@ impl Link {
         let shared = stats.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((client, _)) = listener.accept().await else { continue };
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
                 let index = shared.connections.fetch_add(1, Ordering::SeqCst);
                 let config = config.clone();
                 let stats = shared.clone();
                 tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(target).await else { return };
+                    let Ok(server) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     let _ = client.set_nodelay(true);
                     let _ = server.set_nodelay(true);
                     relay(client, server, index, &config, &stats).await;
@@ -172,13 +183,41 @@ enum Segment {
     Eof(Instant),
 }
 
-async fn relay(client: TcpStream, server: TcpStream, index: u64, config: &LinkConfig, stats: &LinkStats) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    index: u64,
+    config: &LinkConfig,
+    stats: &LinkStats,
+) {
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let cut_up = config.cuts.iter().find(|c| c.connection == index && c.direction == Direction::Up).map(|c| c.at_byte);
-    let cut_down = config.cuts.iter().find(|c| c.connection == index && c.direction == Direction::Down).map(|c| c.at_byte);
-    let up = pump(client_read, server_write, config, cut_up, &stats.bytes_up, stats);
-    let down = pump(server_read, client_write, config, cut_down, &stats.bytes_down, stats);
+    let cut_up = config
+        .cuts
+        .iter()
+        .find(|c| c.connection == index && c.direction == Direction::Up)
+        .map(|c| c.at_byte);
+    let cut_down = config
+        .cuts
+        .iter()
+        .find(|c| c.connection == index && c.direction == Direction::Down)
+        .map(|c| c.at_byte);
+    let up = pump(
+        client_read,
+        server_write,
+        config,
+        cut_up,
+        &stats.bytes_up,
+        stats,
+    );
+    let down = pump(
+        server_read,
+        client_write,
+        config,
+        cut_down,
+        &stats.bytes_down,
+        stats,
+    );
     tokio::pin!(up);
     tokio::pin!(down);
     // A cut in either direction drops the whole connection (both halves).
@@ -236,7 +275,11 @@ async fn pump(
                 return;
             }
             passed += n as u64;
-            if tx.send(Segment::Data(buf[..n].to_vec(), deliver)).await.is_err() {
+            if tx
+                .send(Segment::Data(buf[..n].to_vec(), deliver))
+                .await
+                .is_err()
+            {
                 return;
             }
         }

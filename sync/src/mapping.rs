@@ -12,8 +12,10 @@
 //! of a conflicted field equals the value being written, nothing is written.
 //! Only an explicit resolution ([`crate::Store::resolve`]) replaces all values.
 
-use automerge::{AutoCommit, ObjType, Prop, ReadDoc, ScalarValue, Value, transaction::Transactable};
 use automerge::{ActorId, ObjId};
+use automerge::{
+    AutoCommit, ObjType, Prop, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
 use serde_json::{Map, Number, Value as Json};
 
 use crate::Error;
@@ -54,7 +56,12 @@ fn reconcile_list(doc: &mut AutoCommit, list: &ObjId, items: &[Json]) -> Result<
     Ok(())
 }
 
-fn insert_value(doc: &mut AutoCommit, list: &ObjId, index: usize, value: &Json) -> Result<(), Error> {
+fn insert_value(
+    doc: &mut AutoCommit,
+    list: &ObjId,
+    index: usize,
+    value: &Json,
+) -> Result<(), Error> {
     match value {
         Json::Object(map) => {
             let child = doc.insert_object(list, index, ObjType::Map)?;
@@ -72,7 +79,12 @@ fn insert_value(doc: &mut AutoCommit, list: &ObjId, index: usize, value: &Json) 
 }
 
 /// Write `value` at `obj[prop]` unless the current winning value already equals it.
-pub(crate) fn reconcile_prop(doc: &mut AutoCommit, obj: &ObjId, prop: Prop, value: &Json) -> Result<(), Error> {
+pub(crate) fn reconcile_prop(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    prop: Prop,
+    value: &Json,
+) -> Result<(), Error> {
     let current = doc.get(obj, prop.clone())?;
     match value {
         Json::Object(map) => {
@@ -103,7 +115,12 @@ pub(crate) fn reconcile_prop(doc: &mut AutoCommit, obj: &ObjId, prop: Prop, valu
 }
 
 /// Replace every value at `obj[prop]` (resolving a conflict) with `value`.
-pub(crate) fn overwrite_prop(doc: &mut AutoCommit, obj: &ObjId, prop: Prop, value: &Json) -> Result<(), Error> {
+pub(crate) fn overwrite_prop(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    prop: Prop,
+    value: &Json,
+) -> Result<(), Error> {
     match value {
         Json::Object(map) => {
             let child = doc.put_object(obj, prop, ObjType::Map)?;
@@ -149,7 +166,9 @@ fn scalar_to_json(value: &ScalarValue) -> Json {
         ScalarValue::Str(s) => Json::String(s.to_string()),
         ScalarValue::Counter(c) => Json::Number(Number::from(i64::from(c))),
         ScalarValue::Timestamp(t) => Json::Number(Number::from(*t)),
-        ScalarValue::Bytes(b) => Json::Array(b.iter().map(|x| Json::Number(Number::from(*x))).collect()),
+        ScalarValue::Bytes(b) => {
+            Json::Array(b.iter().map(|x| Json::Number(Number::from(*x))).collect())
+        }
         ScalarValue::Unknown { .. } => Json::Null,
     }
 }
@@ -289,14 +308,22 @@ fn walk_conflicts(
                     ObjId::Id(counter, actor, _) => {
                         let time = spans
                             .iter()
-                            .find(|s| &s.actor == actor && *counter >= s.start && *counter < s.start + s.len)
+                            .find(|s| {
+                                &s.actor == actor
+                                    && *counter >= s.start
+                                    && *counter < s.start + s.len
+                            })
                             .map(|s| s.time)
                             .unwrap_or(0);
                         (actor.to_hex_string(), time)
                     }
                     ObjId::Root => (String::new(), 0),
                 };
-                values.push(ConflictValue { value: hydrate_value(doc, value, id)?, author, time_ms });
+                values.push(ConflictValue {
+                    value: hydrate_value(doc, value, id)?,
+                    author,
+                    time_ms,
+                });
             }
             // Put the winner (what `get` returns) first.
             if let Some((_, winner)) = doc.get(obj, segment.prop())?
@@ -304,7 +331,10 @@ fn walk_conflicts(
             {
                 values.swap(0, pos);
             }
-            found.push(Conflict { path: path.clone(), values });
+            found.push(Conflict {
+                path: path.clone(),
+                values,
+            });
         } else if let Some((Value::Object(kind), child)) = all.first()
             && *kind != ObjType::Text
         {

@@ -54,7 +54,7 @@ pub const KIND_REPLY: u8 = 2;
 /// Largest payload accepted (after decompression).
 pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 /// Default size of one page of changes in a reply or request.
-pub const DEFAULT_PAGE_BYTES: u32 = 256 * 1024;
+pub const DEFAULT_PAGE_BYTES: u32 = 1024 * 1024;
 const HEADER_LEN: usize = 9;
 const COMPRESS_ABOVE: usize = 64;
 const ZSTD_LEVEL: i32 = 9;
@@ -175,22 +175,42 @@ pub trait ChangeLog {
     /// Vector held for a partition.
     fn vector(&self, partition: &Partition) -> Result<Vector, Error>;
     /// Changes a holder of `after` lacks, causal order, about `budget` bytes; flag: more remain.
-    fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error>;
+    fn entries_after(
+        &self,
+        partition: &Partition,
+        after: &Vector,
+        budget: usize,
+    ) -> Result<(Vec<Entry>, bool), Error>;
     /// Apply changes durably (skipping duplicates, refusing gaps), optionally
     /// recording a peer's vector in the same transaction.
-    fn apply(&mut self, partition: &Partition, entries: &[Entry], peer: Option<(&str, &Vector)>) -> Result<ApplyOutcome, Error>;
+    fn apply(
+        &mut self,
+        partition: &Partition,
+        entries: &[Entry],
+        peer: Option<(&str, &Vector)>,
+    ) -> Result<ApplyOutcome, Error>;
     /// Last vector a peer confirmed.
     fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error>;
     /// Record a peer's vector.
-    fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error>;
+    fn set_peer_vector(
+        &mut self,
+        peer: &str,
+        partition: &Partition,
+        vector: &Vector,
+    ) -> Result<(), Error>;
 }
 
 /// Encode a message as a frame.
 pub fn encode_frame<T: Serialize>(kind: u8, message: &T) -> Result<Vec<u8>, Error> {
     let payload = postcard::to_allocvec(message).map_err(|e| Error::Encode(e.to_string()))?;
     let (flags, body) = if payload.len() > COMPRESS_ABOVE {
-        let compressed = zstd::bulk::compress(&payload, ZSTD_LEVEL).map_err(|e| Error::Encode(e.to_string()))?;
-        if compressed.len() < payload.len() { (1u8, compressed) } else { (0u8, payload) }
+        let compressed =
+            zstd::bulk::compress(&payload, ZSTD_LEVEL).map_err(|e| Error::Encode(e.to_string()))?;
+        if compressed.len() < payload.len() {
+            (1u8, compressed)
+        } else {
+            (0u8, payload)
+        }
     } else {
         (0u8, payload)
     };
@@ -214,12 +234,18 @@ pub fn decode_frame<T: DeserializeOwned>(kind: u8, bytes: &[u8]) -> Result<T, Er
         return Err(Error::UnsupportedVersion(bytes[2]));
     }
     if bytes[3] != kind {
-        return Err(Error::Decode(format!("expected message kind {kind}, got {}", bytes[3])));
+        return Err(Error::Decode(format!(
+            "expected message kind {kind}, got {}",
+            bytes[3]
+        )));
     }
     let len = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) as usize;
     let body = &bytes[HEADER_LEN..];
     if body.len() != len {
-        return Err(Error::Decode(format!("frame says {len} bytes, has {}", body.len())));
+        return Err(Error::Decode(format!(
+            "frame says {len} bytes, has {}",
+            body.len()
+        )));
     }
     let payload = match bytes[4] {
         0 => body.to_vec(),
@@ -250,7 +276,10 @@ pub fn answer<L: ChangeLog>(
             log.apply(&offer.partition, &offer.entries, None)?.vector
         };
         let body = answer_partition(log, &offer.partition, &offer.have, hub_have, &mut budget)?;
-        answers.push(Answer { partition: offer.partition.clone(), body });
+        answers.push(Answer {
+            partition: offer.partition.clone(),
+            body,
+        });
     }
     if request.discover {
         for partition in log.partitions()? {
@@ -258,7 +287,8 @@ pub fn answer<L: ChangeLog>(
                 continue;
             }
             let hub_have = log.vector(&partition)?;
-            let body = answer_partition(log, &partition, &Vector::default(), hub_have, &mut budget)?;
+            let body =
+                answer_partition(log, &partition, &Vector::default(), hub_have, &mut budget)?;
             answers.push(Answer { partition, body });
         }
     }
@@ -277,20 +307,38 @@ fn answer_partition<L: ChangeLog>(
     }
     if client_have.dominates(&hub_have) {
         // The hub lacks something (a refused gap): tell the client where it stands.
-        return Ok(AnswerBody::Changes { hub_have, entries: Vec::new(), more: false });
+        return Ok(AnswerBody::Changes {
+            hub_have,
+            entries: Vec::new(),
+            more: false,
+        });
     }
     if *budget == 0 {
-        return Ok(AnswerBody::Changes { hub_have, entries: Vec::new(), more: true });
+        return Ok(AnswerBody::Changes {
+            hub_have,
+            entries: Vec::new(),
+            more: true,
+        });
     }
     let (entries, more) = log.entries_after(partition, client_have, *budget)?;
-    let used: usize = entries.iter().map(|e| e.change.len() + e.record_id.len() + 24).sum();
+    let used: usize = entries
+        .iter()
+        .map(|e| e.change.len() + e.record_id.len() + 24)
+        .sum();
     *budget = budget.saturating_sub(used);
-    Ok(AnswerBody::Changes { hub_have, entries, more })
+    Ok(AnswerBody::Changes {
+        hub_have,
+        entries,
+        more,
+    })
 }
 
 /// Every offered partition must pass `may_access`; otherwise the whole
 /// request is refused before anything is written.
-pub fn check_access(request: &SyncRequest, may_access: impl Fn(&Partition) -> bool) -> Result<(), Error> {
+pub fn check_access(
+    request: &SyncRequest,
+    may_access: impl Fn(&Partition) -> bool,
+) -> Result<(), Error> {
     match request.offers.iter().find(|o| !may_access(&o.partition)) {
         Some(offer) => Err(Error::Forbidden(offer.partition.to_string())),
         None => Ok(()),
@@ -380,22 +428,37 @@ impl ClientSession {
                 Vec::new()
             } else {
                 let (entries, _more) = log.entries_after(&partition, &known, budget)?;
-                let used: usize = entries.iter().map(|e| e.change.len() + e.record_id.len() + 24).sum();
+                let used: usize = entries
+                    .iter()
+                    .map(|e| e.change.len() + e.record_id.len() + 24)
+                    .sum();
                 budget = budget.saturating_sub(used);
                 entries
             };
             self.stats.entries_sent += entries.len() as u64;
             self.sent.insert(partition.clone(), have.clone());
-            offers.push(Offer { partition, have, entries });
+            offers.push(Offer {
+                partition,
+                have,
+                entries,
+            });
         }
         self.stats.rounds += 1;
         self.pending = false;
         self.awaiting_reply = true;
-        Ok(Some(SyncRequest { offers, discover: true, max_reply_bytes: self.page_bytes }))
+        Ok(Some(SyncRequest {
+            offers,
+            discover: true,
+            max_reply_bytes: self.page_bytes,
+        }))
     }
 
     /// Apply the hub's reply durably and decide whether another round is needed.
-    pub fn handle_reply<L: ChangeLog>(&mut self, log: &mut L, reply: SyncReply) -> Result<(), Error> {
+    pub fn handle_reply<L: ChangeLog>(
+        &mut self,
+        log: &mut L,
+        reply: SyncReply,
+    ) -> Result<(), Error> {
         if !self.awaiting_reply {
             return Err(Error::UnexpectedReply);
         }
@@ -407,14 +470,20 @@ impl ClientSession {
             self.wanted.insert(partition.clone());
             match answer.body {
                 AnswerBody::UpToDate => {
-                    let Some(have) = self.sent.get(&partition) else { continue };
+                    let Some(have) = self.sent.get(&partition) else {
+                        continue;
+                    };
                     let before = log.peer_vector(&self.peer, &partition)?;
                     if !before.same_as(have) {
                         log.set_peer_vector(&self.peer, &partition, have)?;
                         progressed = true;
                     }
                 }
-                AnswerBody::Changes { hub_have, entries, more } => {
+                AnswerBody::Changes {
+                    hub_have,
+                    entries,
+                    more,
+                } => {
                     let before = log.peer_vector(&self.peer, &partition)?;
                     let outcome = log.apply(&partition, &entries, Some((&self.peer, &hub_have)))?;
                     self.stats.entries_applied += outcome.applied;

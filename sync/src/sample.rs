@@ -5,8 +5,20 @@ use serde_json::{Value, json};
 
 /// A synthetic dossier number `n`.
 pub fn dossier(n: u64) -> Value {
-    let names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Minh Đức"];
-    let streets = ["Đường Lê Lợi", "Đường Trần Hưng Đạo", "Ngõ 12 Phố Huế", "Thôn Đông", "Ấp Bình Minh"];
+    let names = [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "Lê Hoàng Cường",
+        "Phạm Thị Dung",
+        "Hoàng Minh Đức",
+    ];
+    let streets = [
+        "Đường Lê Lợi",
+        "Đường Trần Hưng Đạo",
+        "Ngõ 12 Phố Huế",
+        "Thôn Đông",
+        "Ấp Bình Minh",
+    ];
     json!({
         "tracking_code": format!("79001-2026-{n:07}"),
         "procedure": "dang-ky-khai-sinh",
@@ -17,7 +29,7 @@ pub fn dossier(n: u64) -> Value {
             "full_name": names[(n % 5) as usize],
             "id_number": format!("0790{:08}", n * 7919 % 100_000_000),
             "date_of_birth": format!("{:02}/{:02}/{}", 1 + n % 28, 1 + n % 12, 1960 + n % 45),
-            "sex": if n % 2 == 0 { "Nam" } else { "Nữ" },
+            "sex": if n.is_multiple_of(2) { "Nam" } else { "Nữ" },
             "phone": format!("09{:08}", n * 104_729 % 100_000_000),
             "address": format!("Số {} {}, Phường {}, Thành phố Hồ Chí Minh", 1 + n % 300, streets[(n % 5) as usize], 1 + n % 20),
         },

@@ -70,45 +70,75 @@ const KEY_LEN: usize = 32;
 /// Fails if the file already exists, so a key is never overwritten.
 pub fn create_key_file(path: &Path) -> Result<(), Error> {
     let mut key = [0u8; KEY_LEN];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key).map_err(|_| Error::Random)?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| Error::Random)?;
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+        .map_err(|e| Error::KeyFile {
+            path: path.to_owned(),
+            source: e,
+        })?;
     file.write_all(hex::encode(key).as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+        .map_err(|e| Error::KeyFile {
+            path: path.to_owned(),
+            source: e,
+        })?;
     Ok(())
 }
 
 /// Create the key file unless it exists.
 pub fn ensure_key_file(path: &Path) -> Result<(), Error> {
-    if path.exists() { Ok(()) } else { create_key_file(path) }
+    if path.exists() {
+        Ok(())
+    } else {
+        create_key_file(path)
+    }
 }
 
 fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::KeyFile {
+        path: path.to_owned(),
+        source: e,
+    })?;
     let mode = meta.permissions().mode();
     if mode & 0o077 != 0 {
-        return Err(Error::KeyFilePermissions { path: path.to_owned(), mode: mode & 0o777 });
+        return Err(Error::KeyFilePermissions {
+            path: path.to_owned(),
+            mode: mode & 0o777,
+        });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::KeyFile { path: path.to_owned(), source: e })?;
-    let bytes = hex::decode(text.trim()).map_err(|_| Error::KeyFileInvalid { path: path.to_owned() })?;
-    bytes.try_into().map_err(|_| Error::KeyFileInvalid { path: path.to_owned() })
+    let text = std::fs::read_to_string(path).map_err(|e| Error::KeyFile {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let bytes = hex::decode(text.trim()).map_err(|_| Error::KeyFileInvalid {
+        path: path.to_owned(),
+    })?;
+    bytes.try_into().map_err(|_| Error::KeyFileInvalid {
+        path: path.to_owned(),
+    })
 }
 
 /// Open an SQLCipher connection with the key in `key_path`, verifying the key.
 pub(crate) fn open_encrypted(db_path: &Path, key_path: &Path) -> Result<Connection, Error> {
     let key = read_key_file(key_path)?;
     let conn = Connection::open(db_path)?;
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 8192;", hex::encode(key)))?;
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 8192;",
+        hex::encode(key)
+    ))?;
     // The first read decrypts page 1: a wrong key fails here, before anything is written.
-    let check: Result<i64, rusqlite::Error> = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+    let check: Result<i64, rusqlite::Error> =
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
     if let Err(e) = check {
         return Err(match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => Error::WrongKey { path: db_path.to_owned() },
+            Some(rusqlite::ErrorCode::NotADatabase) => Error::WrongKey {
+                path: db_path.to_owned(),
+            },
             _ => Error::Sqlite(e),
         });
     }
@@ -118,7 +148,9 @@ pub(crate) fn open_encrypted(db_path: &Path, key_path: &Path) -> Result<Connecti
 
 fn configure(conn: &Connection) -> Result<(), Error> {
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+    )?;
     Ok(())
 }
 
@@ -127,7 +159,10 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<u32,
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let target = migrations.len() as u32;
     if current > target {
-        return Err(Error::SchemaTooNew { found: current, supported: target });
+        return Err(Error::SchemaTooNew {
+            found: current,
+            supported: target,
+        });
     }
     for (index, sql) in migrations.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
@@ -165,7 +200,10 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).field("origin", &self.actor.to_hex_string()).finish()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("origin", &self.actor.to_hex_string())
+            .finish()
     }
 }
 
@@ -177,7 +215,11 @@ impl Store {
         let mut conn = open_encrypted(db_path, key_path)?;
         migrate(&mut conn, MIGRATIONS)?;
         let actor = load_or_create_actor(&conn)?;
-        Ok(Store { conn, actor, path: Some(db_path.to_owned()) })
+        Ok(Store {
+            conn,
+            actor,
+            path: Some(db_path.to_owned()),
+        })
     }
 
     /// A store in memory (not encrypted, not durable): for tests and simulations.
@@ -185,7 +227,11 @@ impl Store {
         let mut conn = Connection::open_in_memory()?;
         migrate(&mut conn, MIGRATIONS)?;
         let actor = load_or_create_actor(&conn)?;
-        Ok(Store { conn, actor, path: None })
+        Ok(Store {
+            conn,
+            actor,
+            path: None,
+        })
     }
 
     /// This store's origin: the Automerge actor id of every local change.
@@ -195,41 +241,76 @@ impl Store {
 
     /// Write `value` as the record `record_id` of `partition`. Only fields that
     /// changed produce a change; returns once the change is durable.
-    pub fn put<T: Serialize>(&mut self, partition: &Partition, record_id: &str, value: &T) -> Result<Saved, Error> {
+    pub fn put<T: Serialize>(
+        &mut self,
+        partition: &Partition,
+        record_id: &str,
+        value: &T,
+    ) -> Result<Saved, Error> {
         let json = serde_json::to_value(value).map_err(Error::Serialize)?;
-        self.edit(partition, record_id, |doc| mapping::reconcile_root(doc, &json))
+        self.edit(partition, record_id, |doc| {
+            mapping::reconcile_root(doc, &json)
+        })
     }
 
     /// Read the record back (winning values where fields are in conflict).
-    pub fn get<T: DeserializeOwned>(&self, partition: &Partition, record_id: &str) -> Result<Option<T>, Error> {
-        let Some(doc) = self.load_doc(partition, record_id)? else { return Ok(None) };
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<T>, Error> {
+        let Some(doc) = self.load_doc(partition, record_id)? else {
+            return Ok(None);
+        };
         let json = mapping::hydrate(&doc)?;
-        serde_json::from_value(json).map(Some).map_err(Error::Deserialize)
+        serde_json::from_value(json)
+            .map(Some)
+            .map_err(Error::Deserialize)
     }
 
     /// Read the record as JSON.
-    pub fn get_json(&self, partition: &Partition, record_id: &str) -> Result<Option<serde_json::Value>, Error> {
-        let Some(doc) = self.load_doc(partition, record_id)? else { return Ok(None) };
+    pub fn get_json(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let Some(doc) = self.load_doc(partition, record_id)? else {
+            return Ok(None);
+        };
         mapping::hydrate(&doc).map(Some)
     }
 
     /// Record ids of a partition, sorted.
     pub fn list(&self, partition: &Partition) -> Result<Vec<String>, Error> {
-        let mut stmt = self.conn.prepare_cached("SELECT record_id FROM records WHERE partition = ?1 ORDER BY record_id")?;
-        let ids = stmt.query_map([partition.as_str()], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT record_id FROM records WHERE partition = ?1 ORDER BY record_id",
+        )?;
+        let ids = stmt
+            .query_map([partition.as_str()], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
         Ok(ids)
     }
 
     /// All partitions this store holds, sorted.
     pub fn partitions(&self) -> Result<Vec<Partition>, Error> {
-        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT partition FROM cursors ORDER BY partition")?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT partition FROM cursors ORDER BY partition")?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
         names.into_iter().map(Partition::new).collect()
     }
 
     /// Fields of the record changed concurrently on several devices.
-    pub fn conflicts(&self, partition: &Partition, record_id: &str) -> Result<Vec<Conflict>, Error> {
-        let Some(mut doc) = self.load_doc(partition, record_id)? else { return Err(Error::RecordNotFound) };
+    pub fn conflicts(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Vec<Conflict>, Error> {
+        let Some(mut doc) = self.load_doc(partition, record_id)? else {
+            return Err(Error::RecordNotFound);
+        };
         mapping::conflicts(&mut doc)
     }
 
@@ -254,18 +335,29 @@ impl Store {
 
     /// The version vector this store holds for `partition`.
     pub fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
-        read_vector(&self.conn, "SELECT origin, seq FROM cursors WHERE partition = ?1", &[partition.as_str()])
+        read_vector(
+            &self.conn,
+            "SELECT origin, seq FROM cursors WHERE partition = ?1",
+            &[partition.as_str()],
+        )
     }
 
     /// Number of changes in the log of `partition`.
     pub fn change_count(&self, partition: &Partition) -> Result<u64, Error> {
-        let n: i64 =
-            self.conn.query_row("SELECT count(*) FROM changes WHERE partition = ?1", [partition.as_str()], |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM changes WHERE partition = ?1",
+            [partition.as_str()],
+            |r| r.get(0),
+        )?;
         Ok(n as u64)
     }
 
     /// The saved Automerge document bytes of a record (for baselines and export).
-    pub fn document_bytes(&self, partition: &Partition, record_id: &str) -> Result<Option<Vec<u8>>, Error> {
+    pub fn document_bytes(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
         Ok(self
             .conn
             .query_row(
@@ -276,7 +368,11 @@ impl Store {
             .optional()?)
     }
 
-    fn load_doc(&self, partition: &Partition, record_id: &str) -> Result<Option<AutoCommit>, Error> {
+    fn load_doc(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<AutoCommit>, Error> {
         load_doc_from(&self.conn, partition.as_str(), record_id)
     }
 
@@ -286,22 +382,33 @@ impl Store {
         record_id: &str,
         f: impl FnOnce(&mut AutoCommit) -> Result<(), Error>,
     ) -> Result<Saved, Error> {
-        validate_record_id(record_id)?;
         let tx = self.conn.transaction()?;
-        let mut doc = load_doc_from(&tx, partition.as_str(), record_id)?.unwrap_or_default();
-        doc.set_actor(self.actor.clone());
-        f(&mut doc)?;
-        let time = now_ms();
-        if doc.commit_with(CommitOptions::default().with_time(time)).is_none() {
-            return Ok(Saved::Unchanged);
-        }
-        let Some(change) = doc.get_last_local_change() else { return Ok(Saved::Unchanged) };
-        let origin = Origin(self.actor.to_bytes().to_vec());
-        let seq = current_seq(&tx, partition.as_str(), &origin)? + 1;
-        insert_change(&tx, partition.as_str(), &origin, seq, record_id, change.raw_bytes())?;
-        save_doc(&tx, partition.as_str(), record_id, &mut doc, time)?;
+        let saved = edit_in(&tx, &self.actor, partition, record_id, f)?;
         tx.commit()?;
-        Ok(Saved::Changed { seq })
+        Ok(saved)
+    }
+
+    /// Write many records in one transaction (imports, benchmarks): all or
+    /// nothing, durable when it returns. Returns how many changed.
+    pub fn put_batch<T: Serialize>(
+        &mut self,
+        partition: &Partition,
+        records: impl IntoIterator<Item = (String, T)>,
+    ) -> Result<u64, Error> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for (record_id, value) in records {
+            let json = serde_json::to_value(&value).map_err(Error::Serialize)?;
+            if let Saved::Changed { .. } =
+                edit_in(&tx, &self.actor, partition, &record_id, |doc| {
+                    mapping::reconcile_root(doc, &json)
+                })?
+            {
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Apply changes received from a peer, in one durable transaction, and
@@ -317,7 +424,11 @@ impl Store {
     ) -> Result<ApplyOutcome, Error> {
         let tx = self.conn.transaction()?;
         let p = partition.as_str();
-        let mut vector = read_vector(&tx, "SELECT origin, seq FROM cursors WHERE partition = ?1", &[p])?;
+        let mut vector = read_vector(
+            &tx,
+            "SELECT origin, seq FROM cursors WHERE partition = ?1",
+            &[p],
+        )?;
         let mut docs: HashMap<String, AutoCommit> = HashMap::new();
         let mut outcome = ApplyOutcome::default();
         let mut blocked: Vec<Origin> = Vec::new();
@@ -344,7 +455,14 @@ impl Store {
                 }
             };
             doc.apply_changes([change])?;
-            insert_change(&tx, p, &entry.origin, entry.seq, &entry.record_id, &entry.change)?;
+            insert_change(
+                &tx,
+                p,
+                &entry.origin,
+                entry.seq,
+                &entry.record_id,
+                &entry.change,
+            )?;
             vector.set(entry.origin.clone(), entry.seq);
             outcome.applied += 1;
         }
@@ -373,7 +491,12 @@ impl Store {
     }
 
     /// Record the vector `peer` confirmed for `partition`.
-    pub fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error> {
+    pub fn set_peer_vector(
+        &mut self,
+        peer: &str,
+        partition: &Partition,
+        vector: &Vector,
+    ) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
         write_peer_vector(&tx, peer, partition.as_str(), vector)?;
         tx.commit()?;
@@ -383,7 +506,12 @@ impl Store {
     /// The changes of `partition` that a holder of `after` lacks, in causal
     /// order, up to about `budget` bytes (at least one entry). The flag says
     /// whether more remain.
-    pub fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error> {
+    pub fn entries_after(
+        &self,
+        partition: &Partition,
+        after: &Vector,
+        budget: usize,
+    ) -> Result<(Vec<Entry>, bool), Error> {
         let p = partition.as_str();
         let mine = self.vector(partition)?;
         // Where to start scanning: the earliest local position of any missing entry.
@@ -400,7 +528,9 @@ impl Store {
                 }
             }
         }
-        let Some(start) = start else { return Ok((Vec::new(), false)) };
+        let Some(start) = start else {
+            return Ok((Vec::new(), false));
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, seq, record_id, change FROM changes WHERE partition = ?1 AND local_seq >= ?2 ORDER BY local_seq",
         )?;
@@ -413,7 +543,12 @@ impl Store {
             if seq as u64 <= after.get(&origin) {
                 continue;
             }
-            let entry = Entry { origin, seq: seq as u64, record_id: row.get(2)?, change: row.get(3)? };
+            let entry = Entry {
+                origin,
+                seq: seq as u64,
+                record_id: row.get(2)?,
+                change: row.get(3)?,
+            };
             let entry_size = entry.change.len() + entry.record_id.len() + 24;
             if !out.is_empty() && size + entry_size > budget {
                 return Ok((out, true));
@@ -445,18 +580,68 @@ impl ChangeLog for Store {
     fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
         Store::vector(self, partition)
     }
-    fn entries_after(&self, partition: &Partition, after: &Vector, budget: usize) -> Result<(Vec<Entry>, bool), Error> {
+    fn entries_after(
+        &self,
+        partition: &Partition,
+        after: &Vector,
+        budget: usize,
+    ) -> Result<(Vec<Entry>, bool), Error> {
         Store::entries_after(self, partition, after, budget)
     }
-    fn apply(&mut self, partition: &Partition, entries: &[Entry], peer: Option<(&str, &Vector)>) -> Result<ApplyOutcome, Error> {
+    fn apply(
+        &mut self,
+        partition: &Partition,
+        entries: &[Entry],
+        peer: Option<(&str, &Vector)>,
+    ) -> Result<ApplyOutcome, Error> {
         self.apply_entries(partition, entries, peer)
     }
     fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error> {
         Store::peer_vector(self, peer, partition)
     }
-    fn set_peer_vector(&mut self, peer: &str, partition: &Partition, vector: &Vector) -> Result<(), Error> {
+    fn set_peer_vector(
+        &mut self,
+        peer: &str,
+        partition: &Partition,
+        vector: &Vector,
+    ) -> Result<(), Error> {
         Store::set_peer_vector(self, peer, partition, vector)
     }
+}
+
+fn edit_in(
+    tx: &Transaction<'_>,
+    actor: &ActorId,
+    partition: &Partition,
+    record_id: &str,
+    f: impl FnOnce(&mut AutoCommit) -> Result<(), Error>,
+) -> Result<Saved, Error> {
+    validate_record_id(record_id)?;
+    let mut doc = load_doc_from(tx, partition.as_str(), record_id)?.unwrap_or_default();
+    doc.set_actor(actor.clone());
+    f(&mut doc)?;
+    let time = now_ms();
+    if doc
+        .commit_with(CommitOptions::default().with_time(time))
+        .is_none()
+    {
+        return Ok(Saved::Unchanged);
+    }
+    let Some(change) = doc.get_last_local_change() else {
+        return Ok(Saved::Unchanged);
+    };
+    let origin = Origin(actor.to_bytes().to_vec());
+    let seq = current_seq(tx, partition.as_str(), &origin)? + 1;
+    insert_change(
+        tx,
+        partition.as_str(),
+        &origin,
+        seq,
+        record_id,
+        change.raw_bytes(),
+    )?;
+    save_doc(tx, partition.as_str(), record_id, &mut doc, time)?;
+    Ok(Saved::Changed { seq })
 }
 
 fn validate_record_id(id: &str) -> Result<(), Error> {
@@ -467,18 +652,29 @@ fn validate_record_id(id: &str) -> Result<(), Error> {
 }
 
 fn load_or_create_actor(conn: &Connection) -> Result<ActorId, Error> {
-    let existing: Option<Vec<u8>> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0)).optional()?;
+    let existing: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
     if let Some(bytes) = existing {
         return Ok(ActorId::from(bytes));
     }
     let mut bytes = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| Error::Random)?;
-    conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?1)", [bytes.to_vec()])?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| Error::Random)?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('origin', ?1)",
+        [bytes.to_vec()],
+    )?;
     Ok(ActorId::from(bytes.to_vec()))
 }
 
-fn load_doc_from(conn: &Connection, partition: &str, record_id: &str) -> Result<Option<AutoCommit>, Error> {
+fn load_doc_from(
+    conn: &Connection,
+    partition: &str,
+    record_id: &str,
+) -> Result<Option<AutoCommit>, Error> {
     let bytes: Option<Vec<u8>> = conn
         .prepare_cached("SELECT doc FROM records WHERE partition = ?1 AND record_id = ?2")?
         .query_row(params![partition, record_id], |r| r.get(0))
@@ -489,7 +685,13 @@ fn load_doc_from(conn: &Connection, partition: &str, record_id: &str) -> Result<
     }
 }
 
-fn save_doc(tx: &Transaction<'_>, partition: &str, record_id: &str, doc: &mut AutoCommit, time: i64) -> Result<(), Error> {
+fn save_doc(
+    tx: &Transaction<'_>,
+    partition: &str,
+    record_id: &str,
+    doc: &mut AutoCommit,
+    time: i64,
+) -> Result<(), Error> {
     let bytes = doc.save();
     tx.prepare_cached(
         "INSERT INTO records (partition, record_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)
@@ -538,9 +740,17 @@ fn read_vector(conn: &Connection, sql: &str, args: &[&str]) -> Result<Vector, Er
     Ok(Vector(map))
 }
 
-fn write_peer_vector(tx: &Transaction<'_>, peer: &str, partition: &str, vector: &Vector) -> Result<(), Error> {
-    tx.prepare_cached("DELETE FROM peer_cursors WHERE peer = ?1 AND partition = ?2")?.execute(params![peer, partition])?;
-    let mut stmt = tx.prepare_cached("INSERT INTO peer_cursors (peer, partition, origin, seq) VALUES (?1, ?2, ?3, ?4)")?;
+fn write_peer_vector(
+    tx: &Transaction<'_>,
+    peer: &str,
+    partition: &str,
+    vector: &Vector,
+) -> Result<(), Error> {
+    tx.prepare_cached("DELETE FROM peer_cursors WHERE peer = ?1 AND partition = ?2")?
+        .execute(params![peer, partition])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO peer_cursors (peer, partition, origin, seq) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for (origin, seq) in &vector.0 {
         stmt.execute(params![peer, partition, origin.0, *seq as i64])?;
     }

@@ -1,5 +1,7 @@
 //! Through the link emulator: cuts at many byte offsets, and a slow link.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (house rules)
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -14,19 +16,37 @@ fn p(name: &str) -> Partition {
 
 async fn start_hub(dir: &std::path::Path) -> (Hub, std::net::SocketAddr, HubHandle) {
     let hub = Hub::open(HubConfig::new(dir.join("hub"))).unwrap();
-    let (addr, handle) = hub.clone().spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (addr, handle) = hub
+        .clone()
+        .spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     (hub, addr, handle)
 }
 
 async fn identity(hub: &Hub, addr: std::net::SocketAddr) -> client::Identity {
-    let code = hub.create_enrolment_code(Role::Officer, &["79001"], Duration::from_secs(600)).unwrap();
-    client::enrol(&format!("https://127.0.0.1:{}", addr.port()), hub.ca_pem(), &code).await.unwrap()
+    let code = hub
+        .create_enrolment_code(Role::Officer, &["79001"], Duration::from_secs(600))
+        .unwrap();
+    client::enrol(
+        &format!("https://127.0.0.1:{}", addr.port()),
+        hub.ca_pem(),
+        &code,
+    )
+    .await
+    .unwrap()
 }
 
 fn device_store(prefix: &str, records: u64) -> Store {
     let mut store = Store::open_in_memory().unwrap();
     for r in 0..records {
-        store.put(&p("79001"), &format!("{prefix}-{r}"), &xaso_sync::sample::dossier(r)).unwrap();
+        store
+            .put(
+                &p("79001"),
+                &format!("{prefix}-{r}"),
+                &xaso_sync::sample::dossier(r),
+            )
+            .unwrap();
     }
     store
 }
@@ -39,47 +59,96 @@ async fn a_cut_at_any_of_24_byte_offsets_then_reconnect_converges_without_loss_o
     // The hub already holds records from elsewhere, so both directions carry data.
     hub.with_store(|s| {
         for r in 0..30 {
-            s.put(&p("79001"), &format!("hub-{r}"), &xaso_sync::sample::dossier(1000 + r)).unwrap();
+            s.put(
+                &p("79001"),
+                &format!("hub-{r}"),
+                &xaso_sync::sample::dossier(1000 + r),
+            )
+            .unwrap();
         }
     })
     .unwrap();
     // Measure a clean run to choose offsets across its whole length.
     let clean = Link::start(addr, LinkConfig::unlimited()).await.unwrap();
-    let client = SyncClient::new(&format!("https://127.0.0.1:{}", clean.addr().port()), &id).unwrap().with_page_bytes(8 * 1024);
+    let client = SyncClient::new(&format!("https://127.0.0.1:{}", clean.addr().port()), &id)
+        .unwrap()
+        .with_page_bytes(8 * 1024);
     let mut probe = device_store("probe", 10);
-    let report = client.sync_once(&mut probe, &Progress::default(), &Cancel::default()).await.unwrap();
+    let report = client
+        .sync_once(&mut probe, &Progress::default(), &Cancel::default())
+        .await
+        .unwrap();
     assert!(report.rounds > 1, "pages force several rounds: {report:?}");
-    let up = clean.stats().bytes_up.load(std::sync::atomic::Ordering::Relaxed);
-    let down = clean.stats().bytes_down.load(std::sync::atomic::Ordering::Relaxed);
-    let mut hub_changes = hub.with_store(|s| s.change_count(&p("79001")).unwrap()).unwrap();
+    let up = clean
+        .stats()
+        .bytes_up
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let down = clean
+        .stats()
+        .bytes_down
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut hub_changes = hub
+        .with_store(|s| s.change_count(&p("79001")).unwrap())
+        .unwrap();
     let mut cases = Vec::new();
     for i in 0..12u64 {
         // Includes offsets inside the TLS handshake, mid-request, mid-reply and near the end.
-        cases.push(Cut { connection: 0, direction: Direction::Up, at_byte: [1, 200, 600][i.min(2) as usize].max(up * i / 12) });
-        cases.push(Cut { connection: 0, direction: Direction::Down, at_byte: [1, 200, 1500][i.min(2) as usize].max(down * i / 12 + 7) });
+        cases.push(Cut {
+            connection: 0,
+            direction: Direction::Up,
+            at_byte: [1, 200, 600][i.min(2) as usize].max(up * i / 12),
+        });
+        cases.push(Cut {
+            connection: 0,
+            direction: Direction::Down,
+            at_byte: [1, 200, 1500][i.min(2) as usize].max(down * i / 12 + 7),
+        });
     }
     assert!(cases.len() >= 20);
     let mut cut_count = 0;
     for (case, cut) in cases.into_iter().enumerate() {
-        let link = Link::start(addr, LinkConfig::unlimited().with_cut(cut)).await.unwrap();
+        let link = Link::start(addr, LinkConfig::unlimited().with_cut(cut))
+            .await
+            .unwrap();
         let url = format!("https://127.0.0.1:{}", link.addr().port());
         let prefix = format!("case{case}");
         let mut store = device_store(&prefix, 10);
         let origin = store.origin();
-        let first = SyncClient::new(&url, &id).unwrap().with_page_bytes(8 * 1024);
-        let outcome = first.sync_once(&mut store, &Progress::default(), &Cancel::default()).await;
+        let first = SyncClient::new(&url, &id)
+            .unwrap()
+            .with_page_bytes(8 * 1024);
+        let outcome = first
+            .sync_once(&mut store, &Progress::default(), &Cancel::default())
+            .await;
         cut_count += link.stats().cuts.load(std::sync::atomic::Ordering::Relaxed);
         // Reconnect (a new connection is not cut) and finish.
-        let again = SyncClient::new(&url, &id).unwrap().with_page_bytes(8 * 1024);
-        again.sync_once(&mut store, &Progress::default(), &Cancel::default()).await.unwrap_or_else(|e| panic!("{cut:?}: {e}; first: {outcome:?}"));
+        let again = SyncClient::new(&url, &id)
+            .unwrap()
+            .with_page_bytes(8 * 1024);
+        again
+            .sync_once(&mut store, &Progress::default(), &Cancel::default())
+            .await
+            .unwrap_or_else(|e| panic!("{cut:?}: {e}; first: {outcome:?}"));
         hub.with_store(|s| {
             let partition = p("79001");
             // No loss: every record identical on both sides.
             let ids = store.list(&partition).unwrap();
-            for id in ids.iter().filter(|id| id.starts_with(&format!("{prefix}-")) || id.starts_with("hub-")) {
-                assert_eq!(s.get_json(&partition, id).unwrap(), store.get_json(&partition, id).unwrap(), "{cut:?}");
+            for id in ids
+                .iter()
+                .filter(|id| id.starts_with(&format!("{prefix}-")) || id.starts_with("hub-"))
+            {
+                assert_eq!(
+                    s.get_json(&partition, id).unwrap(),
+                    store.get_json(&partition, id).unwrap(),
+                    "{cut:?}"
+                );
             }
-            assert!(s.vector(&partition).unwrap().same_as(&store.vector(&partition).unwrap()), "{cut:?}");
+            assert!(
+                s.vector(&partition)
+                    .unwrap()
+                    .same_as(&store.vector(&partition).unwrap()),
+                "{cut:?}"
+            );
             assert_eq!(s.list(&partition).unwrap(), ids, "{cut:?}");
             // No duplicates: exactly this device's 10 changes were added.
             assert_eq!(s.vector(&partition).unwrap().get(&origin), 10);
@@ -99,26 +168,51 @@ async fn first_sync_over_64_kbit_300_ms_completes_on_one_connection() {
     let id = identity(&hub, addr).await;
     hub.with_store(|s| {
         for r in 0..60 {
-            s.put(&p("79001"), &format!("HS-{r}"), &xaso_sync::sample::dossier(r)).unwrap();
+            s.put(
+                &p("79001"),
+                &format!("HS-{r}"),
+                &xaso_sync::sample::dossier(r),
+            )
+            .unwrap();
         }
     })
     .unwrap();
-    let link = Link::start(addr, LinkConfig::slow(64_000, Duration::from_millis(300), 0.0)).await.unwrap();
+    let link = Link::start(
+        addr,
+        LinkConfig::slow(64_000, Duration::from_millis(300), 0.0),
+    )
+    .await
+    .unwrap();
     let client = SyncClient::new(&format!("https://127.0.0.1:{}", link.addr().port()), &id)
         .unwrap()
         .with_page_bytes(16 * 1024)
         .with_liveness(Duration::from_secs(10));
     let mut store = Store::open_in_memory().unwrap();
     let progress = Progress::default();
-    let report = client.sync_once(&mut store, &progress, &Cancel::default()).await.unwrap();
+    let report = client
+        .sync_once(&mut store, &progress, &Cancel::default())
+        .await
+        .unwrap();
     assert_eq!(report.changes_received, 60);
     assert!(report.rounds >= 2, "{report:?}");
-    assert_eq!(link.stats().connections.load(std::sync::atomic::Ordering::Relaxed), 1, "zero reconnects");
+    assert_eq!(
+        link.stats()
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "zero reconnects"
+    );
     let snapshot = progress.snapshot();
     assert_eq!(snapshot.changes_received, 60);
     assert_eq!(snapshot.changes_remaining, 0);
     assert!(snapshot.bytes_received >= report.bytes_received);
-    hub.with_store(|s| assert_eq!(s.list(&p("79001")).unwrap(), store.list(&p("79001")).unwrap())).unwrap();
+    hub.with_store(|s| {
+        assert_eq!(
+            s.list(&p("79001")).unwrap(),
+            store.list(&p("79001")).unwrap()
+        )
+    })
+    .unwrap();
     let _ = json!({});
 }
 
@@ -129,13 +223,25 @@ async fn cancelling_a_slow_sync_keeps_what_was_saved() {
     let id = identity(&hub, addr).await;
     hub.with_store(|s| {
         for r in 0..40 {
-            s.put(&p("79001"), &format!("HS-{r}"), &xaso_sync::sample::dossier(r)).unwrap();
+            s.put(
+                &p("79001"),
+                &format!("HS-{r}"),
+                &xaso_sync::sample::dossier(r),
+            )
+            .unwrap();
         }
     })
     .unwrap();
-    let link = Link::start(addr, LinkConfig::slow(64_000, Duration::from_millis(100), 0.0)).await.unwrap();
+    let link = Link::start(
+        addr,
+        LinkConfig::slow(64_000, Duration::from_millis(100), 0.0),
+    )
+    .await
+    .unwrap();
     let url = format!("https://127.0.0.1:{}", link.addr().port());
-    let client = SyncClient::new(&url, &id).unwrap().with_page_bytes(4 * 1024);
+    let client = SyncClient::new(&url, &id)
+        .unwrap()
+        .with_page_bytes(4 * 1024);
     let mut store = Store::open_in_memory().unwrap();
     let cancel = Cancel::default();
     let progress = Progress::default();
@@ -149,13 +255,20 @@ async fn cancelling_a_slow_sync_keeps_what_was_saved() {
             cancel.cancel();
         })
     };
-    let err = client.sync_once(&mut store, &progress, &cancel).await.unwrap_err();
+    let err = client
+        .sync_once(&mut store, &progress, &cancel)
+        .await
+        .unwrap_err();
     watcher.await.unwrap();
     assert!(matches!(err, xaso_sync::Error::Cancelled), "{err}");
     let kept = store.list(&p("79001")).unwrap().len();
-    assert!(kept >= 5 && kept < 40, "{kept}");
+    assert!((5..40).contains(&kept), "{kept}");
     // Resume: the rest arrives, nothing twice.
-    let report = SyncClient::new(&url, &id).unwrap().sync_once(&mut store, &Progress::default(), &Cancel::default()).await.unwrap();
+    let report = SyncClient::new(&url, &id)
+        .unwrap()
+        .sync_once(&mut store, &Progress::default(), &Cancel::default())
+        .await
+        .unwrap();
     assert_eq!(report.changes_received as usize, 40 - kept);
     assert_eq!(store.list(&p("79001")).unwrap().len(), 40);
 }

@@ -1,10 +1,13 @@
 //! The sans-IO protocol, driven in memory (no sockets): exchanges, paging,
 //! replays, drops, and a property test over 4 stores.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (house rules)
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use xaso_sync::protocol::{
-    ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, SyncRequest, answer, check_access, decode_frame, encode_frame,
+    ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, SyncRequest, answer, check_access,
+    decode_frame, encode_frame,
 };
 use xaso_sync::{Partition, Store};
 
@@ -63,7 +66,10 @@ fn sync(client: &mut Store, hub: &mut Store, fault: Fault, page: u32) -> (usize,
 }
 
 fn edit(store: &mut Store, partition: &Partition, record: &str, field: &str, value: Value) {
-    let mut current = store.get_json(partition, record).unwrap().unwrap_or_else(|| json!({}));
+    let mut current = store
+        .get_json(partition, record)
+        .unwrap()
+        .unwrap_or_else(|| json!({}));
     current[field] = value;
     store.put(partition, record, &current).unwrap();
 }
@@ -74,12 +80,24 @@ fn assert_converged(stores: &[&Store]) {
     for other in &stores[1..] {
         assert_eq!(other.partitions().unwrap(), partitions);
         for partition in &partitions {
-            assert!(other.vector(partition).unwrap().same_as(&first.vector(partition).unwrap()));
+            assert!(
+                other
+                    .vector(partition)
+                    .unwrap()
+                    .same_as(&first.vector(partition).unwrap())
+            );
             let ids = first.list(partition).unwrap();
             assert_eq!(other.list(partition).unwrap(), ids);
             for id in &ids {
-                assert_eq!(other.get_json(partition, id).unwrap(), first.get_json(partition, id).unwrap(), "{id}");
-                assert_eq!(other.conflicts(partition, id).unwrap(), first.conflicts(partition, id).unwrap());
+                assert_eq!(
+                    other.get_json(partition, id).unwrap(),
+                    first.get_json(partition, id).unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    other.conflicts(partition, id).unwrap(),
+                    first.conflicts(partition, id).unwrap()
+                );
             }
         }
     }
@@ -92,9 +110,21 @@ fn offline_edits_on_three_devices_converge_through_the_hub() {
     let commune = p("79001");
     for (i, device) in devices.iter_mut().enumerate() {
         for r in 0..20 {
-            edit(device, &commune, &format!("d{r}"), &format!("f{i}"), json!(r * 10 + i));
+            edit(
+                device,
+                &commune,
+                &format!("d{r}"),
+                &format!("f{i}"),
+                json!(r * 10 + i),
+            );
         }
-        edit(device, &commune, "shared", "status", json!(format!("by-{i}")));
+        edit(
+            device,
+            &commune,
+            "shared",
+            "status",
+            json!(format!("by-{i}")),
+        );
     }
     for _ in 0..2 {
         for device in devices.iter_mut() {
@@ -114,14 +144,26 @@ fn nothing_changed_is_one_small_round_trip_for_10000_documents() {
     let mut device = Store::open_in_memory().unwrap();
     let commune = p("79001");
     for r in 0..10_000 {
-        device.put(&commune, &format!("HS-{r:06}"), &json!({"status": "submitted", "n": r})).unwrap();
+        device
+            .put(
+                &commune,
+                &format!("HS-{r:06}"),
+                &json!({"status": "submitted", "n": r}),
+            )
+            .unwrap();
     }
     let (up, down, rounds) = sync(&mut device, &mut hub, Fault::None, 256 * 1024);
-    assert!(rounds >= 1 && up > 10_000, "first sync pushes everything: {up} B in {rounds} rounds");
+    assert!(
+        rounds >= 1 && up > 10_000,
+        "first sync pushes everything: {up} B in {rounds} rounds"
+    );
     assert_converged(&[&hub, &device]);
     let (up, down2, rounds) = sync(&mut device, &mut hub, Fault::None, 256 * 1024);
     assert_eq!(rounds, 1);
-    assert!(up + down2 < 200, "no-change exchange is {up} + {down2} bytes");
+    assert!(
+        up + down2 < 200,
+        "no-change exchange is {up} + {down2} bytes"
+    );
     let _ = down;
 }
 
@@ -132,12 +174,24 @@ fn incremental_sync_sends_only_changed_documents() {
     let mut officer = Store::open_in_memory().unwrap();
     let commune = p("79001");
     for r in 0..1000 {
-        device.put(&commune, &format!("HS-{r:06}"), &json!({"status": "submitted", "n": r})).unwrap();
+        device
+            .put(
+                &commune,
+                &format!("HS-{r:06}"),
+                &json!({"status": "submitted", "n": r}),
+            )
+            .unwrap();
     }
     sync(&mut device, &mut hub, Fault::None, 256 * 1024);
     sync(&mut officer, &mut hub, Fault::None, 256 * 1024);
     for r in 0..10 {
-        edit(&mut officer, &commune, &format!("HS-{r:06}"), "status", json!("accepted"));
+        edit(
+            &mut officer,
+            &commune,
+            &format!("HS-{r:06}"),
+            "status",
+            json!("accepted"),
+        );
     }
     sync(&mut officer, &mut hub, Fault::None, 256 * 1024);
     let (up, down, rounds) = sync(&mut device, &mut hub, Fault::None, 256 * 1024);
@@ -153,8 +207,16 @@ fn paging_sends_big_backlogs_in_several_rounds() {
     let mut device = Store::open_in_memory().unwrap();
     let mut other = Store::open_in_memory().unwrap();
     for r in 0..300 {
-        device.put(&p("79001"), &format!("d{r}"), &json!({"text": "x".repeat(100), "r": r})).unwrap();
-        device.put(&p("79001/thue"), &format!("t{r}"), &json!({"r": r})).unwrap();
+        device
+            .put(
+                &p("79001"),
+                &format!("d{r}"),
+                &json!({"text": "x".repeat(100), "r": r}),
+            )
+            .unwrap();
+        device
+            .put(&p("79001/thue"), &format!("t{r}"), &json!({"r": r}))
+            .unwrap();
     }
     let (_, _, rounds) = sync(&mut device, &mut hub, Fault::None, 4096);
     assert!(rounds > 5, "{rounds}");
@@ -169,7 +231,9 @@ fn replayed_and_dropped_messages_change_nothing_harmful() {
     let mut device = Store::open_in_memory().unwrap();
     let commune = p("79001");
     for r in 0..10 {
-        device.put(&commune, &format!("d{r}"), &json!({"r": r})).unwrap();
+        device
+            .put(&commune, &format!("d{r}"), &json!({"r": r}))
+            .unwrap();
     }
     let mut session = ClientSession::new("hub", []);
     let request = session.poll_request(&device).unwrap().unwrap();
@@ -184,8 +248,19 @@ fn replayed_and_dropped_messages_change_nothing_harmful() {
     session.handle_reply(&mut device, reply1.clone()).unwrap();
     // A reply nobody asked for is refused by the session.
     assert!(session.handle_reply(&mut device, reply1).is_err());
-    for fault in [Fault::DropRequest, Fault::DropReply, Fault::DuplicateRequest, Fault::DuplicateReply] {
-        edit(&mut device, &commune, "d1", "note", json!(format!("{fault:?}")));
+    for fault in [
+        Fault::DropRequest,
+        Fault::DropReply,
+        Fault::DuplicateRequest,
+        Fault::DuplicateReply,
+    ] {
+        edit(
+            &mut device,
+            &commune,
+            "d1",
+            "note",
+            json!(format!("{fault:?}")),
+        );
         sync(&mut device, &mut hub, fault, 1 << 20);
         sync(&mut device, &mut hub, Fault::None, 1 << 20);
         assert_converged(&[&hub, &device]);
@@ -209,17 +284,31 @@ fn frames_are_versioned_and_checked() {
     let reply = SyncReply { answers: vec![] };
     let mut bytes = encode_frame(KIND_REPLY, &reply).unwrap();
     assert!(decode_frame::<SyncRequest>(KIND_REQUEST, &bytes).is_err());
-    assert_eq!(decode_frame::<SyncReply>(KIND_REPLY, &bytes).unwrap(), reply);
+    assert_eq!(
+        decode_frame::<SyncReply>(KIND_REPLY, &bytes).unwrap(),
+        reply
+    );
     bytes[2] = 9;
-    assert!(matches!(decode_frame::<SyncReply>(KIND_REPLY, &bytes), Err(xaso_sync::Error::UnsupportedVersion(9))));
+    assert!(matches!(
+        decode_frame::<SyncReply>(KIND_REPLY, &bytes),
+        Err(xaso_sync::Error::UnsupportedVersion(9))
+    ));
     assert!(decode_frame::<SyncReply>(KIND_REPLY, b"garbage").is_err());
     assert!(decode_frame::<SyncReply>(KIND_REPLY, b"").is_err());
 }
 
 #[derive(Debug, Clone)]
 enum Step {
-    Edit { store: usize, record: u8, field: u8, value: i64 },
-    Sync { device: usize, fault: u8 },
+    Edit {
+        store: usize,
+        record: u8,
+        field: u8,
+        value: i64,
+    },
+    Sync {
+        device: usize,
+        fault: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {

@@ -1,5 +1,7 @@
 //! Store: encryption, durability, typed records, change index, conflicts, migrations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (house rules)
+
 use std::os::unix::fs::PermissionsExt;
 
 use serde::{Deserialize, Serialize};
@@ -26,7 +28,11 @@ fn dossier(n: u32) -> Dossier {
     Dossier {
         tracking_code: format!("HS-{n:06}"),
         procedure: "khai-sinh".into(),
-        applicant: Applicant { name: "Nguyễn Văn A".into(), id_number: "001099012345".into(), phone: None },
+        applicant: Applicant {
+            name: "Nguyễn Văn A".into(),
+            id_number: "001099012345".into(),
+            phone: None,
+        },
         status: "submitted".into(),
         attachments: vec!["giay-chung-sinh.jpg".into()],
         fee: 0,
@@ -43,18 +49,33 @@ fn put_get_list_and_reopen_encrypted() {
     let key = dir.path().join("device.key");
     let db = dir.path().join("store.db");
     create_key_file(&key).unwrap();
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     {
         let mut store = Store::open(&db, &key).unwrap();
-        assert!(matches!(store.put(&p(), "d1", &dossier(1)).unwrap(), Saved::Changed { seq: 1 }));
-        assert!(matches!(store.put(&p(), "d2", &dossier(2)).unwrap(), Saved::Changed { seq: 2 }));
+        assert!(matches!(
+            store.put(&p(), "d1", &dossier(1)).unwrap(),
+            Saved::Changed { seq: 1 }
+        ));
+        assert!(matches!(
+            store.put(&p(), "d2", &dossier(2)).unwrap(),
+            Saved::Changed { seq: 2 }
+        ));
         // Writing the same content again is a no-op.
-        assert_eq!(store.put(&p(), "d1", &dossier(1)).unwrap(), Saved::Unchanged);
+        assert_eq!(
+            store.put(&p(), "d1", &dossier(1)).unwrap(),
+            Saved::Unchanged
+        );
         let mut changed = dossier(1);
         changed.status = "accepted".into();
         changed.applicant.phone = Some("0912345678".into());
         changed.attachments.push("cccd.jpg".into());
-        assert!(matches!(store.put(&p(), "d1", &changed).unwrap(), Saved::Changed { seq: 3 }));
+        assert!(matches!(
+            store.put(&p(), "d1", &changed).unwrap(),
+            Saved::Changed { seq: 3 }
+        ));
     }
     // Reopen: everything is there (it was durable before put returned).
     let store = Store::open(&db, &key).unwrap();
@@ -104,7 +125,10 @@ fn key_file_must_be_private_and_well_formed() {
     let bad = dir.path().join("bad.key");
     std::fs::write(&bad, "not hex").unwrap();
     std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600)).unwrap();
-    assert!(matches!(Store::open(&dir.path().join("s.db"), &bad).unwrap_err(), Error::KeyFileInvalid { .. }));
+    assert!(matches!(
+        Store::open(&dir.path().join("s.db"), &bad).unwrap_err(),
+        Error::KeyFileInvalid { .. }
+    ));
     let missing = Store::open(&dir.path().join("s.db"), &dir.path().join("nope.key")).unwrap_err();
     assert!(matches!(missing, Error::KeyFile { .. }));
 }
@@ -127,34 +151,64 @@ fn concurrent_edits_of_one_field_become_a_conflict_and_resolution_syncs() {
     let conflicts = a.conflicts(&p(), "d1").unwrap();
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     assert_eq!(conflicts[0].path, vec![PathSegment::Field("status".into())]);
-    let mut values: Vec<String> = conflicts[0].values.iter().map(|v| v.value.as_str().unwrap().to_owned()).collect();
+    let mut values: Vec<String> = conflicts[0]
+        .values
+        .iter()
+        .map(|v| v.value.as_str().unwrap().to_owned())
+        .collect();
     values.sort();
     assert_eq!(values, vec!["accepted", "rejected"]);
-    let mut authors: Vec<String> = conflicts[0].values.iter().map(|v| v.author.clone()).collect();
+    let mut authors: Vec<String> = conflicts[0]
+        .values
+        .iter()
+        .map(|v| v.author.clone())
+        .collect();
     authors.sort();
     let mut expected = vec![a.origin().to_hex(), b.origin().to_hex()];
     expected.sort();
     assert_eq!(authors, expected);
-    assert!(conflicts[0].values.iter().all(|v| v.time_ms > 1_600_000_000_000));
-    assert_eq!(a.conflicts(&p(), "d1").unwrap(), b.conflicts(&p(), "d1").unwrap());
+    assert!(
+        conflicts[0]
+            .values
+            .iter()
+            .all(|v| v.time_ms > 1_600_000_000_000)
+    );
+    assert_eq!(
+        a.conflicts(&p(), "d1").unwrap(),
+        b.conflicts(&p(), "d1").unwrap()
+    );
     let merged: Dossier = a.get(&p(), "d1").unwrap().unwrap();
     assert_eq!(merged.fee, 50_000);
     // Re-saving the typed record with the winning value must not resolve the conflict silently.
     a.put(&p(), "d1", &merged).unwrap();
     assert_eq!(a.conflicts(&p(), "d1").unwrap().len(), 1);
     // An officer resolves on a; the resolution is a change that syncs to b.
-    a.resolve(&p(), "d1", &["status".into()], &serde_json::json!("accepted")).unwrap();
+    a.resolve(
+        &p(),
+        "d1",
+        &["status".into()],
+        &serde_json::json!("accepted"),
+    )
+    .unwrap();
     assert!(a.conflicts(&p(), "d1").unwrap().is_empty());
     copy_all(&a, &mut b);
     assert!(b.conflicts(&p(), "d1").unwrap().is_empty());
-    assert_eq!(b.get::<Dossier>(&p(), "d1").unwrap().unwrap().status, "accepted");
-    assert_eq!(a.get_json(&p(), "d1").unwrap(), b.get_json(&p(), "d1").unwrap());
+    assert_eq!(
+        b.get::<Dossier>(&p(), "d1").unwrap().unwrap().status,
+        "accepted"
+    );
+    assert_eq!(
+        a.get_json(&p(), "d1").unwrap(),
+        b.get_json(&p(), "d1").unwrap()
+    );
 }
 
 /// Copy every change `from` has that `to` lacks (what the protocol does, without it).
 fn copy_all(from: &Store, to: &mut Store) {
     for partition in from.partitions().unwrap() {
-        let (entries, more) = from.entries_after(&partition, &to.vector(&partition).unwrap(), usize::MAX).unwrap();
+        let (entries, more) = from
+            .entries_after(&partition, &to.vector(&partition).unwrap(), usize::MAX)
+            .unwrap();
         assert!(!more);
         to.apply_entries(&partition, &entries, None).unwrap();
     }
@@ -167,12 +221,19 @@ fn change_index_yields_exactly_what_a_peer_lacks_and_refuses_gaps() {
     for i in 0..10 {
         a.put(&p(), &format!("d{i}"), &dossier(i)).unwrap();
     }
-    let (first, _) = a.entries_after(&p(), &b.vector(&p()).unwrap(), usize::MAX).unwrap();
+    let (first, _) = a
+        .entries_after(&p(), &b.vector(&p()).unwrap(), usize::MAX)
+        .unwrap();
     assert_eq!(first.len(), 10);
     b.apply_entries(&p(), &first[..4], None).unwrap();
-    let (rest, more) = a.entries_after(&p(), &b.vector(&p()).unwrap(), usize::MAX).unwrap();
+    let (rest, more) = a
+        .entries_after(&p(), &b.vector(&p()).unwrap(), usize::MAX)
+        .unwrap();
     assert!(!more);
-    assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), (5..=10).collect::<Vec<_>>());
+    assert_eq!(
+        rest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (5..=10).collect::<Vec<_>>()
+    );
     // Paging: small budget gives one entry at a time and says there is more.
     let (page, more) = a.entries_after(&p(), &b.vector(&p()).unwrap(), 1).unwrap();
     assert_eq!(page.len(), 1);
@@ -186,14 +247,20 @@ fn change_index_yields_exactly_what_a_peer_lacks_and_refuses_gaps() {
     assert_eq!((outcome.applied, outcome.duplicates), (0, 6));
     assert!(b.vector(&p()).unwrap().same_as(&a.vector(&p()).unwrap()));
     for i in 0..10 {
-        assert_eq!(a.get_json(&p(), &format!("d{i}")).unwrap(), b.get_json(&p(), &format!("d{i}")).unwrap());
+        assert_eq!(
+            a.get_json(&p(), &format!("d{i}")).unwrap(),
+            b.get_json(&p(), &format!("d{i}")).unwrap()
+        );
     }
     // A change claiming another origin is refused.
     let mut forged = rest[0].clone();
     forged.origin = b.origin();
     forged.seq = 1;
     let mut c = Store::open_in_memory().unwrap();
-    assert!(matches!(c.apply_entries(&p(), &[forged], None).unwrap_err(), Error::BadChange));
+    assert!(matches!(
+        c.apply_entries(&p(), &[forged], None).unwrap_err(),
+        Error::BadChange
+    ));
 }
 
 #[test]
@@ -204,12 +271,20 @@ fn migrations_upgrade_old_stores_and_refuse_newer_ones() {
     create_key_file(&key).unwrap();
     xaso_sync::store::testing::create_at_version(&db, &key, 1).unwrap();
     let mut store = Store::open(&db, &key).unwrap();
-    assert_eq!(xaso_sync::store::testing::schema_version(&db, &key).unwrap(), xaso_sync::store::SCHEMA_VERSION);
+    assert_eq!(
+        xaso_sync::store::testing::schema_version(&db, &key).unwrap(),
+        xaso_sync::store::SCHEMA_VERSION
+    );
     store.put(&p(), "d1", &dossier(1)).unwrap();
-    store.set_peer_vector("hub", &p(), &store.vector(&p()).unwrap()).unwrap();
+    store
+        .set_peer_vector("hub", &p(), &store.vector(&p()).unwrap())
+        .unwrap();
     drop(store);
     xaso_sync::store::testing::set_schema_version(&db, &key, 99).unwrap();
-    assert!(matches!(Store::open(&db, &key).unwrap_err(), Error::SchemaTooNew { found: 99, .. }));
+    assert!(matches!(
+        Store::open(&db, &key).unwrap_err(),
+        Error::SchemaTooNew { found: 99, .. }
+    ));
 }
 
 #[test]
@@ -218,8 +293,17 @@ fn invalid_input_is_refused() {
     assert!(Partition::new("79001/../x").is_ok()); // dots allowed in a segment name "..", but no empty segments
     assert!(Partition::new("79001//x").is_err());
     assert!(Partition::new("79 001").is_err());
-    assert_eq!(Partition::submissions("79001", "dev-1").unwrap().commune(), "79001");
+    assert_eq!(
+        Partition::submissions("79001", "dev-1").unwrap().commune(),
+        "79001"
+    );
     let mut s = Store::open_in_memory().unwrap();
-    assert!(matches!(s.put(&p(), "x", &5u32).unwrap_err(), Error::NotAnObject));
-    assert!(matches!(s.put(&p(), "", &dossier(1)).unwrap_err(), Error::InvalidRecordId));
+    assert!(matches!(
+        s.put(&p(), "x", &5u32).unwrap_err(),
+        Error::NotAnObject
+    ));
+    assert!(matches!(
+        s.put(&p(), "", &dossier(1)).unwrap_err(),
+        Error::InvalidRecordId
+    ));
 }
