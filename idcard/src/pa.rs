@@ -111,6 +111,37 @@ pub struct Sod {
     pub signed_data: SignedData,
     pub lds: LdsSecurityObject,
     econtent: Vec<u8>,
+    raw_signed_attrs: Option<Vec<u8>>,
+}
+
+/// The first SignerInfo's signed attributes as encoded, re-tagged as SET (0x31).
+fn raw_signed_attrs(content_info: &[u8]) -> Result<Option<Vec<u8>>, ParseError> {
+    let (ci, _) = tlv::expect(content_info, 0x30)?;
+    let (_, rest) = tlv::expect(ci, 0x06)?;
+    let (explicit, _) = tlv::expect(rest, 0xA0)?;
+    let (sd, _) = tlv::expect(explicit, 0x30)?;
+    let signer_infos = tlv::parse_all(sd)?
+        .into_iter()
+        .last()
+        .ok_or(ParseError::Truncated("SignedData"))?;
+    if signer_infos.tag != 0x31 {
+        return Err(ParseError::UnexpectedTag {
+            expected: 0x31,
+            found: signer_infos.tag,
+        });
+    }
+    let (si, _) = tlv::expect(signer_infos.value, 0x30)?;
+    let mut rest = si;
+    while !rest.is_empty() {
+        let (t, r) = tlv::parse(rest)?;
+        if t.tag == 0xA0 {
+            let mut raw = rest[..rest.len() - r.len()].to_vec();
+            raw[0] = 0x31;
+            return Ok(Some(raw));
+        }
+        rest = r;
+    }
+    Ok(None)
 }
 
 fn der_err(what: &'static str) -> impl Fn(der::Error) -> ParseError {
@@ -143,10 +174,12 @@ impl Sod {
             .map_err(der_err("EF.SOD content"))?
             .into_bytes();
         let lds = LdsSecurityObject::from_der(&econtent).map_err(der_err("LDSSecurityObject"))?;
+        let raw_signed_attrs = raw_signed_attrs(v)?;
         Ok(Sod {
             signed_data,
             lds,
             econtent,
+            raw_signed_attrs,
         })
     }
 
@@ -443,9 +476,14 @@ fn check_sod_signature(sod: &Sod) -> Result<&Certificate, PaFailure> {
             if md.as_bytes() != content_digest.as_slice() {
                 return Err(PaFailure::ContentDigestMismatch);
             }
-            attrs
-                .to_der()
-                .map_err(|e| PaFailure::SodMalformed(e.to_string()))?
+            // Sign over the attributes exactly as the card encoded them (the DER decoder
+            // sorts SET OF, and some issuers do not).
+            match &sod.raw_signed_attrs {
+                Some(raw) => raw.clone(),
+                None => attrs
+                    .to_der()
+                    .map_err(|e| PaFailure::SodMalformed(e.to_string()))?,
+            }
         }
         None => sod.econtent.clone(),
     };

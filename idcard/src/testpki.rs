@@ -113,6 +113,7 @@ pub struct TestPki {
     pub csca: Certificate,
     pub ds: Certificate,
     ds_key: SigningKey,
+    csca_key: SigningKey,
 }
 
 impl TestPki {
@@ -149,7 +150,12 @@ impl TestPki {
             false,
             (2024, 2040),
         )?;
-        Ok(TestPki { csca, ds, ds_key })
+        Ok(TestPki {
+            csca,
+            ds,
+            ds_key,
+            csca_key,
+        })
     }
 
     pub fn trust_store(&self) -> TrustStore {
@@ -179,56 +185,79 @@ impl TestPki {
             lds_version_info: None,
         };
         let econtent = lds.to_der().map_err(e)?;
-        let attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
-            Attribute {
-                oid: rfc5911::ID_CONTENT_TYPE,
-                values: SetOfVec::try_from(vec![
-                    Any::encode_from(&ID_LDS_SECURITY_OBJECT).map_err(e)?,
-                ])
-                .map_err(e)?,
-            },
-            Attribute {
-                oid: rfc5911::ID_MESSAGE_DIGEST,
-                values: SetOfVec::try_from(vec![
-                    Any::new(Tag::OctetString, Sha256::digest(&econtent).to_vec()).map_err(e)?,
-                ])
-                .map_err(e)?,
-            },
-        ])
-        .map_err(e)?;
-        let sig: DerSignature = self.ds_key.sign(&attrs.to_der().map_err(e)?);
-        let si = SignerInfo {
-            version: CmsVersion::V1,
-            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-                issuer: self.ds.tbs_certificate.issuer.clone(),
-                serial_number: self.ds.tbs_certificate.serial_number.clone(),
-            }),
-            digest_alg: alg(rfc5912::ID_SHA_256),
-            signed_attrs: Some(attrs),
-            signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
-            signature: OctetString::new(sig.as_bytes()).map_err(e)?,
-            unsigned_attrs: None,
-        };
-        let sd = SignedData {
-            version: CmsVersion::V3,
-            digest_algorithms: SetOfVec::try_from(vec![alg(rfc5912::ID_SHA_256)]).map_err(e)?,
-            encap_content_info: EncapsulatedContentInfo {
-                econtent_type: ID_LDS_SECURITY_OBJECT,
-                econtent: Some(Any::new(Tag::OctetString, econtent).map_err(e)?),
-            },
-            certificates: Some(CertificateSet(
-                SetOfVec::try_from(vec![CertificateChoices::Certificate(self.ds.clone())])
-                    .map_err(e)?,
-            )),
-            crls: None,
-            signer_infos: SignerInfos(SetOfVec::try_from(vec![si]).map_err(e)?),
-        };
-        let ci = ContentInfo {
-            content_type: rfc5911::ID_SIGNED_DATA,
-            content: Any::encode_from(&sd).map_err(e)?,
-        };
-        Ok(tlv::encode(0x77, &ci.to_der().map_err(e)?))
+        let ci = sign_cms(ID_LDS_SECURITY_OBJECT, econtent, &self.ds, &self.ds_key)?;
+        Ok(tlv::encode(0x77, &ci))
     }
+
+    /// An ICAO CSCA master list (CMS SignedData, id-icao-cscaMasterList) holding the test
+    /// CSCA, signed with the CSCA key.
+    pub fn master_list(&self) -> Result<Vec<u8>, PkiError> {
+        let mut list = tlv::encode(0x02, &[0]);
+        list.extend(tlv::encode(0x31, &self.csca.to_der().map_err(e)?));
+        let content = tlv::encode(0x30, &list);
+        sign_cms(
+            crate::pa::ID_CSCA_MASTER_LIST,
+            content,
+            &self.csca,
+            &self.csca_key,
+        )
+    }
+}
+
+/// CMS SignedData (ContentInfo DER) over `econtent`, SHA-256 and ECDSA P-256, with signed
+/// attributes and the signer's certificate.
+fn sign_cms(
+    content_type: const_oid::ObjectIdentifier,
+    econtent: Vec<u8>,
+    signer: &Certificate,
+    key: &SigningKey,
+) -> Result<Vec<u8>, PkiError> {
+    let attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
+        Attribute {
+            oid: rfc5911::ID_CONTENT_TYPE,
+            values: SetOfVec::try_from(vec![Any::encode_from(&content_type).map_err(e)?])
+                .map_err(e)?,
+        },
+        Attribute {
+            oid: rfc5911::ID_MESSAGE_DIGEST,
+            values: SetOfVec::try_from(vec![
+                Any::new(Tag::OctetString, Sha256::digest(&econtent).to_vec()).map_err(e)?,
+            ])
+            .map_err(e)?,
+        },
+    ])
+    .map_err(e)?;
+    let sig: DerSignature = key.sign(&attrs.to_der().map_err(e)?);
+    let si = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: signer.tbs_certificate.issuer.clone(),
+            serial_number: signer.tbs_certificate.serial_number.clone(),
+        }),
+        digest_alg: alg(rfc5912::ID_SHA_256),
+        signed_attrs: Some(attrs),
+        signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
+        signature: OctetString::new(sig.as_bytes()).map_err(e)?,
+        unsigned_attrs: None,
+    };
+    let sd = SignedData {
+        version: CmsVersion::V3,
+        digest_algorithms: SetOfVec::try_from(vec![alg(rfc5912::ID_SHA_256)]).map_err(e)?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: content_type,
+            econtent: Some(Any::new(Tag::OctetString, econtent).map_err(e)?),
+        },
+        certificates: Some(CertificateSet(
+            SetOfVec::try_from(vec![CertificateChoices::Certificate(signer.clone())]).map_err(e)?,
+        )),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![si]).map_err(e)?),
+    };
+    let ci = ContentInfo {
+        content_type: rfc5911::ID_SIGNED_DATA,
+        content: Any::encode_from(&sd).map_err(e)?,
+    };
+    ci.to_der().map_err(e)
 }
 
 #[cfg(test)]
@@ -259,6 +288,14 @@ mod tests {
             matches!(pa.failures.as_slice(), [PaFailure::UnknownCsca(_)]),
             "{pa:?}"
         );
+
+        let mut ml = TrustStore::new();
+        assert_eq!(ml.add_bytes(&pki.master_list().unwrap()).unwrap(), 1);
+        assert!(verify(&sod, &dgs, &ml).verified);
+        let mut der_store = TrustStore::new();
+        assert_eq!(der_store.add_bytes(&pki.csca.to_der().unwrap()).unwrap(), 1);
+        assert!(verify(&sod, &dgs, &der_store).verified);
+        assert!(TrustStore::new().add_bytes(b"not a certificate").is_err());
 
         let mut store = TrustStore::new();
         assert_eq!(

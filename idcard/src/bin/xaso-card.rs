@@ -72,7 +72,8 @@ enum Cmd {
         /// vpcd address.
         #[arg(long, default_value = vpcd::DEFAULT_ADDR)]
         addr: String,
-        /// Write the test CSCA certificate (PEM) here, for readers that verify.
+        /// Write the test CSCA here, for readers that verify: an ICAO master list if the
+        /// name ends in .ml, else a PEM certificate.
         #[arg(long)]
         write_csca: Option<PathBuf>,
         /// Refuse extended-length APDUs.
@@ -349,7 +350,12 @@ fn cmd_emulate(
 ) -> Result<()> {
     let pki = TestPki::default_test()?;
     if let Some(p) = &write_csca {
-        std::fs::write(p, pki.csca_pem()?).with_context(|| format!("writing {}", p.display()))?;
+        let bytes = if p.extension().is_some_and(|x| x == "ml") {
+            pki.master_list()?
+        } else {
+            pki.csca_pem()?.into_bytes()
+        };
+        std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?;
     }
     if list {
         let mut o = out();
