@@ -304,4 +304,89 @@ mod tests {
         );
         assert!(verify(&sod, &dgs, &store).verified);
     }
+
+    /// Some issuers put the signed attributes in non-DER order; the signature is over the
+    /// bytes as encoded, which the verifier must use (not a re-encoding).
+    #[test]
+    fn sod_with_unsorted_signed_attributes_verifies() {
+        let pki = TestPki::default_test().unwrap();
+        let mut dgs = BTreeMap::new();
+        dgs.insert(1u8, vec![0x61, 1, 2]);
+        let lds = LdsSecurityObject {
+            version: 0,
+            hash_algorithm: alg(rfc5912::ID_SHA_256),
+            data_group_hash_values: vec![DataGroupHash {
+                data_group_number: 1,
+                data_group_hash_value: OctetString::new(Sha256::digest([0x61, 1, 2]).to_vec())
+                    .unwrap(),
+            }],
+            lds_version_info: None,
+        };
+        let econtent = lds.to_der().unwrap();
+        let oid = |o: const_oid::ObjectIdentifier| o.to_der().unwrap();
+        let attr_ct = tlv::encode(
+            0x30,
+            &[
+                oid(rfc5911::ID_CONTENT_TYPE),
+                tlv::encode(0x31, &oid(ID_LDS_SECURITY_OBJECT)),
+            ]
+            .concat(),
+        );
+        let attr_md = tlv::encode(
+            0x30,
+            &[
+                oid(rfc5911::ID_MESSAGE_DIGEST),
+                tlv::encode(0x31, &tlv::encode(0x04, &Sha256::digest(&econtent))),
+            ]
+            .concat(),
+        );
+        let attrs = [attr_md, attr_ct].concat(); // messageDigest first: not DER order
+        let sig: DerSignature = pki.ds_key.sign(&tlv::encode(0x31, &attrs));
+        let sha256 = tlv::encode(0x30, &oid(rfc5912::ID_SHA_256));
+        let sid = tlv::encode(
+            0x30,
+            &[
+                pki.ds.tbs_certificate.issuer.to_der().unwrap(),
+                pki.ds.tbs_certificate.serial_number.to_der().unwrap(),
+            ]
+            .concat(),
+        );
+        let si = tlv::encode(
+            0x30,
+            &[
+                tlv::encode(0x02, &[1]),
+                sid,
+                sha256.clone(),
+                tlv::encode(0xA0, &attrs),
+                tlv::encode(0x30, &oid(rfc5912::ECDSA_WITH_SHA_256)),
+                tlv::encode(0x04, sig.as_bytes()),
+            ]
+            .concat(),
+        );
+        let sd = tlv::encode(
+            0x30,
+            &[
+                tlv::encode(0x02, &[3]),
+                tlv::encode(0x31, &sha256),
+                tlv::encode(
+                    0x30,
+                    &[
+                        oid(ID_LDS_SECURITY_OBJECT),
+                        tlv::encode(0xA0, &tlv::encode(0x04, &econtent)),
+                    ]
+                    .concat(),
+                ),
+                tlv::encode(0xA0, &pki.ds.to_der().unwrap()),
+                tlv::encode(0x31, &si),
+            ]
+            .concat(),
+        );
+        let ci = tlv::encode(
+            0x30,
+            &[oid(rfc5911::ID_SIGNED_DATA), tlv::encode(0xA0, &sd)].concat(),
+        );
+        let sod = tlv::encode(0x77, &ci);
+        let pa = verify(&sod, &dgs, &pki.trust_store());
+        assert!(pa.verified, "{pa:?}");
+    }
 }
