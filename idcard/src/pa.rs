@@ -567,3 +567,101 @@ pub fn verify<B: AsRef<[u8]>>(
     pa.verified = pa.failures.is_empty();
     pa
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signature::{RandomizedSigner, SignatureEncoding, Signer};
+    use spki::EncodePublicKey;
+
+    fn spki_of<K: EncodePublicKey>(k: &K) -> SubjectPublicKeyInfoOwned {
+        SubjectPublicKeyInfoOwned::from_der(k.to_public_key_der().unwrap().as_bytes()).unwrap()
+    }
+
+    fn alg(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid,
+            parameters: None,
+        }
+    }
+
+    #[test]
+    fn rsa_pkcs1_pss_and_p384_signatures() {
+        let msg = b"signed attributes";
+        let bad = PaFailure::BadSodSignature;
+        let check =
+            |spki: &SubjectPublicKeyInfoOwned, a: &AlgorithmIdentifierOwned, m: &[u8], s: &[u8]| {
+                verify_signature(
+                    spki,
+                    a,
+                    &rfc5912::ID_SHA_256,
+                    m,
+                    s,
+                    PaFailure::BadSodSignature,
+                )
+            };
+        let mut rng = rsa::rand_core::OsRng;
+        let sk = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+        let spki = spki_of(&sk.to_public_key());
+        let s = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(sk.clone())
+            .sign(msg)
+            .to_vec();
+        assert_eq!(
+            check(&spki, &alg(rfc5912::SHA_256_WITH_RSA_ENCRYPTION), msg, &s),
+            Ok(())
+        );
+        assert_eq!(
+            check(&spki, &alg(rfc5912::RSA_ENCRYPTION), msg, &s),
+            Ok(()),
+            "digest from the hint"
+        );
+        assert_eq!(
+            check(
+                &spki,
+                &alg(rfc5912::SHA_256_WITH_RSA_ENCRYPTION),
+                b"other",
+                &s
+            ),
+            Err(bad.clone())
+        );
+
+        let s = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(sk)
+            .sign_with_rng(&mut rng, msg)
+            .to_vec();
+        let params =
+            der::Any::encode_from(&rsa::pkcs1::RsaPssParams::new::<sha2::Sha256>(32)).unwrap();
+        let pss = AlgorithmIdentifierOwned {
+            oid: rfc5912::ID_RSASSA_PSS,
+            parameters: Some(params),
+        };
+        assert_eq!(check(&spki, &pss, msg, &s), Ok(()));
+        assert_eq!(check(&spki, &pss, b"other", &s), Err(bad.clone()));
+
+        let k = p384::ecdsa::SigningKey::from_bytes(&[7u8; 48].into()).unwrap();
+        let s: p384::ecdsa::DerSignature = k.sign(msg);
+        let spki = spki_of(k.verifying_key());
+        let a = alg(rfc5912::ECDSA_WITH_SHA_384);
+        assert_eq!(
+            verify_signature(
+                &spki,
+                &a,
+                &rfc5912::ID_SHA_256,
+                msg,
+                s.as_bytes(),
+                bad.clone()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(
+                &spki,
+                &a,
+                &rfc5912::ID_SHA_256,
+                b"x",
+                s.as_bytes(),
+                bad.clone()
+            ),
+            Err(bad)
+        );
+    }
+}
