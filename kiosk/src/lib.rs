@@ -19,6 +19,7 @@ pub mod chipcard;
 pub mod core;
 pub mod demo;
 pub mod form;
+pub mod link;
 pub mod papers;
 pub mod receipt;
 pub mod setup;

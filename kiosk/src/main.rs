@@ -10,16 +10,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::core::IdlePolicy;
 use xaso_kiosk::demo::write_sample_papers;
+use xaso_kiosk::link;
 use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::{Clock, ManualClock, ReceiptOutput, SystemClock};
 use xaso_kiosk::tour::{Camera, Headless, scripted_journey};
 use xaso_kiosk::ui::AppWindow;
+use xaso_sync::client::Identity;
 
 #[derive(Default)]
 struct Args {
@@ -32,6 +33,9 @@ struct Args {
     papers: Option<PathBuf>,
     printer: Option<PathBuf>,
     receipts: Option<PathBuf>,
+    hub: Option<String>,
+    hub_ca: Option<PathBuf>,
+    enrol: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -55,12 +59,15 @@ fn parse_args() -> anyhow::Result<Args> {
             "--papers" => args.papers = Some(value("--papers")?.into()),
             "--printer" => args.printer = Some(value("--printer")?.into()),
             "--receipts" => args.receipts = Some(value("--receipts")?.into()),
+            "--hub" => args.hub = Some(value("--hub")?),
+            "--hub-ca" => args.hub_ca = Some(value("--hub-ca")?.into()),
+            "--enrol" => args.enrol = Some(value("--enrol")?),
             "--help" | "-h" => {
                 let mut out = std::io::stdout().lock();
                 writeln!(
                     out,
                     "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store DIR] \
-                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR]"
+                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]]"
                 )?;
                 std::process::exit(0);
             }
@@ -115,11 +122,43 @@ fn work_dir(args: &Args) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn config(args: &Args, dir: &std::path::Path) -> KioskConfig {
+fn store_dir(args: &Args, dir: &std::path::Path) -> PathBuf {
+    args.store.clone().unwrap_or_else(|| dir.join("store"))
+}
+
+/// The hub identity: saved from an earlier enrolment, or enrolled now with `--enrol`.
+fn hub_identity(args: &Args, dir: &std::path::Path) -> anyhow::Result<Option<Identity>> {
+    let Some(hub) = &args.hub else {
+        return Ok(None);
+    };
+    let store = store_dir(args, dir);
+    let path = link::identity_path(&store);
+    if path.exists() {
+        return Ok(Some(
+            Identity::load(&path).context("cannot read the hub identity")?,
+        ));
+    }
+    let (Some(ca), Some(code)) = (&args.hub_ca, &args.enrol) else {
+        bail!("--hub needs --hub-ca PEM and --enrol CODE the first time (enrolment)");
+    };
+    let ca =
+        std::fs::read_to_string(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+    let identity = link::enrol(&store, hub, &ca, code).context("enrolment with the hub failed")?;
+    Ok(Some(identity))
+}
+
+fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> KioskConfig {
     KioskConfig {
-        store: Some(args.store.clone().unwrap_or_else(|| dir.join("store"))),
-        device_id: format!("kiosk-{}", args.device.unwrap_or(1)),
-        commune: args.commune.clone().unwrap_or_else(|| "09904".into()),
+        store: Some(store_dir(args, dir)),
+        device_id: identity.map_or_else(
+            || format!("kiosk-{}", args.device.unwrap_or(1)),
+            |i| i.device_id.clone(),
+        ),
+        commune: args
+            .commune
+            .clone()
+            .or_else(|| identity.and_then(|i| i.communes.first().cloned()))
+            .unwrap_or_else(|| "09904".into()),
         device: args.device.unwrap_or(1),
         papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
         receipt: ReceiptOutput {
@@ -143,7 +182,8 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
             "2026-11-23T02:30:00Z".parse().context("tour date")?,
         ))
     };
-    let mut cfg = config(&args, &dir);
+    let identity = hub_identity(&args, &dir)?;
+    let mut cfg = config(&args, &dir, identity.as_ref());
     cfg.speech = false;
     let app = build(ui, cfg, clock, Box::new(SoftCardReader::new()?))?;
     headless.render(1080, 1920);
@@ -173,12 +213,32 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
         .context("the dossier is not in the store")?;
     writeln!(
         out,
-        "Dossier stored in {}:",
-        dir.join("kiosk.sqlite").display()
+        "Dossier stored in {} (partition {}):",
+        store_dir(&args, &dir).display(),
+        app.with_store(|s| s.partition().to_string())
     )?;
     writeln!(out, "{}", serde_json::to_string_pretty(&dossier)?)?;
     let ratings = app.with_store(|s| s.ratings())?;
     writeln!(out, "Ratings stored: {}", ratings.len())?;
+    match (&args.hub, &identity) {
+        (Some(hub), Some(identity)) => {
+            let mut shell = app.shell.borrow_mut();
+            let report = link::sync_once(shell.store_mut().records_mut(), hub, identity)
+                .context("sync with the hub failed (the dossier stays stored here)")?;
+            writeln!(
+                out,
+                "Synced with the hub {hub}: {} changes sent, {} received",
+                report.changes_sent, report.changes_received
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "No hub configured: the dossier waits in the local store for a link."
+        )?,
+    }
+    if let Some(png) = &app.shell.borrow().last_receipt_png {
+        writeln!(out, "Receipt saved as {}", png.display())?;
+    }
     writeln!(out, "Tracking code: {code}")?;
     Ok(())
 }
@@ -187,9 +247,24 @@ fn run_windowed(args: Args) -> anyhow::Result<()> {
     let dir = work_dir(&args)?;
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
     let card: Box<dyn xaso_kiosk::shell::CardReader> = Box::new(SoftCardReader::new()?);
-    let app = build(ui, config(&args, &dir), Box::new(SystemClock), card)?;
+    let identity = hub_identity(&args, &dir)?;
+    let app = build(
+        ui,
+        config(&args, &dir, identity.as_ref()),
+        Box::new(SystemClock),
+        card,
+    )?;
     let _timer = app.start_timer();
-    let _ = Duration::ZERO;
+    let sync = match (&args.hub, identity) {
+        (Some(hub), Some(identity)) => Some(
+            link::spawn_sync_loop(&store_dir(&args, &dir), hub.clone(), identity)
+                .context("cannot start syncing")?,
+        ),
+        _ => None,
+    };
     slint::ComponentHandle::run(&app.ui).context("the kiosk window failed")?;
+    if let Some(cancel) = sync {
+        cancel.cancel();
+    }
     Ok(())
 }

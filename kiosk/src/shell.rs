@@ -491,7 +491,6 @@ impl Shell {
                 }
                 Effect::Speak(text) => self.speak(text),
                 Effect::Wiped => {
-                    self.last_receipt_png = None;
                     if let Err(e) = slint::select_bundled_translation("") {
                         tracing::warn!("cannot reset the UI language: {e}");
                     }

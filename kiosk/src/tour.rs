@@ -59,6 +59,24 @@ impl Headless {
     }
 }
 
+/// Writes a PNG with the best compression (the tour's pictures are kept in git).
+pub fn save_png(img: &image::RgbImage, path: &Path) -> Result<(), image::ImageError> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let file = std::fs::File::create(path).map_err(image::ImageError::IoError)?;
+    PngEncoder::new_with_quality(
+        std::io::BufWriter::new(file),
+        CompressionType::Best,
+        FilterType::Adaptive,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+}
+
 /// Portrait and landscape sizes of the kiosk screens.
 pub const SIZES: [(&str, u32, u32); 2] = [("portrait", 1080, 1920), ("landscape", 1920, 1080)];
 
@@ -80,7 +98,7 @@ impl Camera<'_> {
             let sub = dir.join(orientation);
             std::fs::create_dir_all(&sub).map_err(image::ImageError::IoError)?;
             let path = sub.join(format!("{:02}-{name}.png", self.count));
-            self.headless.render(w, h).save(&path)?;
+            save_png(&self.headless.render(w, h), &path)?;
             self.written.push(path);
         }
         // leave the window at the portrait size
@@ -156,6 +174,7 @@ pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, im
     ui.invoke_set_consent(true);
     ui.invoke_submit();
     camera.shot("receipt")?;
+    ui.invoke_receipt_save();
     let code = ui.get_tracking_code().to_string();
     ui.invoke_to_rating();
     ui.invoke_choose_rating("very_satisfied".into());
