@@ -371,6 +371,12 @@ impl CardFiles {
             dgs.insert(14, crate::tlv::encode(0x6E, &info));
             files.insert(fid::CARD_ACCESS, info);
         }
+        // DG15: an active authentication public key, as on issued cards (the software card
+        // does not implement the INTERNAL AUTHENTICATE that would use it).
+        dgs.insert(
+            15,
+            crate::tlv::encode(0x6F, &pki.aa_public_key_der(&identity.id_number)?),
+        );
         let sod = pki.sign_sod(&dgs)?;
         files.insert(
             fid::COM,

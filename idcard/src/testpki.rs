@@ -158,6 +158,13 @@ impl TestPki {
         })
     }
 
+    /// A per-card active authentication public key (SubjectPublicKeyInfo DER), for DG15.
+    pub fn aa_public_key_der(&self, card: &str) -> Result<Vec<u8>, PkiError> {
+        let k = key_from_seed(card, "aa")?;
+        let spki = SubjectPublicKeyInfoOwned::from_key(*k.verifying_key()).map_err(e)?;
+        spki.to_der().map_err(e)
+    }
+
     pub fn trust_store(&self) -> TrustStore {
         TrustStore::from_certificates(vec![self.csca.clone()])
     }

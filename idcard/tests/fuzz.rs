@@ -104,6 +104,7 @@ fn fuzz_tlv_and_lds_files() {
         f.files.file(0x0101).unwrap().to_vec(),
         f.files.file(0x010E).unwrap().to_vec(),
         f.files.file(0x011C).unwrap().to_vec(),
+        f.files.file(0x010F).unwrap().to_vec(),
         small_dg2,
     ];
     let mut rng = StdRng::seed_from_u64(0x1D_CA4D);
@@ -116,6 +117,7 @@ fn fuzz_tlv_and_lds_files() {
             0 => EfCom::parse(&input).map(|_| ()),
             1 => Mrz::parse_dg1(&input).map(|_| ()),
             2 | 3 => SecurityInfos::parse(&input).map(|_| ()),
+            4 => lds::Dg15::parse(&input).map(|_| ()),
             _ => lds::parse_dg2(&input).map(|_| ()),
         };
         if r.is_ok() { ok += 1 } else { err += 1 }

@@ -100,7 +100,8 @@ fn pcsc_bac_read_verifies() {
     )
     .unwrap();
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
-    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13]);
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 15]);
+    assert_eq!(r.dg15.as_ref().unwrap().algorithm, "1.2.840.10045.2.1");
     assert_eq!(r.mrz.document_number, &id.id_number[3..]);
     assert!(r.mrz.check_digits_ok);
     let p = r.personal.as_ref().unwrap();
@@ -257,7 +258,7 @@ fn pcsc_unknown_csca_is_not_verified() {
         "{:?}",
         r.passive_auth
     );
-    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 13, 14]);
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 13, 14, 15]);
     assert!(r.pace_advertised);
     assert!(r.faces.is_empty());
 }
@@ -328,7 +329,7 @@ fn pcsc_pace_read_verifies() {
     .unwrap();
     assert_eq!(r.access, xaso_idcard::reader::AccessProtocol::Pace);
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
-    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 14]);
+    assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 14, 15]);
     assert!(r.dg14.as_ref().unwrap().supports_pace());
     assert_eq!(*r.personal.as_ref().unwrap(), id.personal_data());
     assert_eq!(r.stats.apdus, r.stats.min_apdus());
