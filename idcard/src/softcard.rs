@@ -444,6 +444,10 @@ pub struct SoftCard {
     pub extended_length: bool,
     /// Commands processed since power-on.
     pub apdus: usize,
+    /// Behave like a T=0 card: answer at most this many data bytes and announce the rest
+    /// with 61xx, to be fetched with GET RESPONSE.
+    pub t0_chunk: Option<usize>,
+    pending_out: Vec<u8>,
 }
 
 fn resp(sw: u16) -> Response {
@@ -473,6 +477,8 @@ impl SoftCard {
             max_read: DEFAULT_MAX_READ,
             extended_length: true,
             apdus: 0,
+            t0_chunk: None,
+            pending_out: Vec::new(),
         }
     }
 
@@ -497,6 +503,41 @@ impl SoftCard {
 
     /// Process one command APDU and return the response APDU.
     pub fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
+        if let Some(n) = self.t0_chunk {
+            if let [_, 0xC0, 0, 0, ..] = apdu {
+                return self.next_chunk(n);
+            }
+            self.pending_out.clear();
+            let mut out = self.process_apdu(apdu);
+            if out.len() > n + 2 {
+                self.pending_out = out.split_off(n);
+                return self.with_61(out);
+            }
+            return out;
+        }
+        self.process_apdu(apdu)
+    }
+
+    fn with_61(&self, mut out: Vec<u8>) -> Vec<u8> {
+        let left = self.pending_out.len() - 2;
+        out.extend_from_slice(&[0x61, if left >= 256 { 0 } else { left as u8 }]);
+        out
+    }
+
+    fn next_chunk(&mut self, n: usize) -> Vec<u8> {
+        if self.pending_out.is_empty() {
+            return Response::status(sw::CONDITIONS_NOT_SATISFIED);
+        }
+        if self.pending_out.len() > n + 2 {
+            let rest = self.pending_out.split_off(n);
+            let out = std::mem::replace(&mut self.pending_out, rest);
+            self.with_61(out)
+        } else {
+            std::mem::take(&mut self.pending_out)
+        }
+    }
+
+    fn process_apdu(&mut self, apdu: &[u8]) -> Vec<u8> {
         self.apdus += 1;
         let cmd = match Command::parse(apdu) {
             Ok(c) => c,

@@ -131,6 +131,31 @@ impl PcscTransport {
 impl Transport for PcscTransport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         match self.card.transmit(apdu, &mut self.buf) {
+            Ok(r) if r.len() >= 2 && r[r.len() - 2] == 0x61 => {
+                // T=0: the card has more data; fetch it with GET RESPONSE (transport level).
+                let mut data = r[..r.len() - 2].to_vec();
+                let mut le = r[r.len() - 1];
+                for _ in 0..256 {
+                    let resp = match self.card.transmit(
+                        &[apdu.first().copied().unwrap_or(0) & 0x03, 0xC0, 0, 0, le],
+                        &mut self.buf,
+                    ) {
+                        Ok(r) if r.len() >= 2 => r,
+                        Ok(_) | Err(pcsc::Error::NotTransacted | pcsc::Error::CommError) => {
+                            return Err(self.after_failed_transmit());
+                        }
+                        Err(e) => return Err(map_pcsc(e)),
+                    };
+                    let (d, sw) = resp.split_at(resp.len() - 2);
+                    data.extend_from_slice(d);
+                    if sw[0] != 0x61 {
+                        data.extend_from_slice(sw);
+                        return Ok(data);
+                    }
+                    le = sw[1];
+                }
+                Err(TransportError::Reader("endless GET RESPONSE chain".into()))
+            }
             Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
             Ok(_) => Err(self.after_failed_transmit()),
             Err(pcsc::Error::NotTransacted | pcsc::Error::CommError) => {

@@ -143,6 +143,27 @@ fn pcsc_short_apdus_when_card_refuses_extended() {
     assert!(r.stats.apdus <= r.stats.min_apdus() + 5);
 }
 
+/// A card that returns long answers in pieces (61xx / GET RESPONSE, as T=0 cards do): the
+/// PC/SC transport collects them.
+#[test]
+fn pcsc_get_response_chains_are_collected() {
+    let _pcscd = Pcscd::start();
+    let pki = TestPki::default_test().unwrap();
+    let (id, mut card) = card_for("le-thi-thu", &pki);
+    card.extended_length = false;
+    card.t0_chunk = Some(100);
+    let _ins = Inserted::new(card, None);
+    let mut t = connect();
+    let r = read_card(
+        &mut t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+    .unwrap();
+    assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
+    assert_eq!(*r.personal.as_ref().unwrap(), id.personal_data());
+}
+
 #[test]
 fn pcsc_wrong_mrz_is_access_denied() {
     let _pcscd = Pcscd::start();
