@@ -391,7 +391,7 @@ impl SyncClient {
         self
     }
 
-    /// Page size in both directions (default 1 MiB, before compression).
+    /// Page size in both directions (default 2 MiB, before compression).
     pub fn with_page_bytes(mut self, bytes: u32) -> Self {
         self.page_bytes = bytes;
         self

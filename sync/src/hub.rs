@@ -165,7 +165,7 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
-    /// Defaults: `localhost` and `127.0.0.1`, 1 MiB pages, 120 s liveness.
+    /// Defaults: `localhost` and `127.0.0.1`, 2 MiB pages, 120 s liveness.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         HubConfig {
             dir: dir.into(),
@@ -272,8 +272,19 @@ impl Metrics {
     }
 }
 
+/// One sync exchange waiting for the writer.
+struct Job {
+    device: Device,
+    request: SyncRequest,
+    reply: tokio::sync::oneshot::Sender<Result<protocol::SyncReply, Error>>,
+}
+
+/// Most exchanges committed together (one fsync).
+const GROUP_MAX: usize = 128;
+
 struct Inner {
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
+    jobs: std::sync::mpsc::Sender<Job>,
     registry: Mutex<Connection>,
     ca_pem: String,
     ca_key_pem: String,
@@ -343,9 +354,21 @@ impl Hub {
             }
         };
         let tls = Arc::new(server_tls(&ca_pem, &server_pem, &server_key_pem)?);
+        let store = Arc::new(Mutex::new(store));
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let writer_store = store.clone();
+        let page_bytes = config.page_bytes;
+        std::thread::Builder::new()
+            .name("xaso-hub-writer".into())
+            .spawn(move || writer(&writer_store, &queue, page_bytes))
+            .map_err(|e| Error::Io {
+                context: "start the hub writer".into(),
+                source: e,
+            })?;
         Ok(Hub {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store,
+                jobs,
                 registry: Mutex::new(registry),
                 ca_pem,
                 ca_key_pem,
@@ -542,24 +565,33 @@ impl Hub {
         })
     }
 
-    /// Answer one sync exchange for `device` (blocking: SQLite).
-    pub fn sync_blocking(&self, device: &Device, body: &[u8]) -> Result<Vec<u8>, Error> {
-        let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, body)?;
-        protocol::check_access(&request, |p| device.may_access(p))?;
+    /// Answer one sync exchange for `device`: decode, check scope, queue the
+    /// exchange for the writer (group commit), encode the reply. The reply is
+    /// only produced after what the device pushed is durable.
+    pub async fn sync(&self, device: Device, body: bytes::Bytes) -> Result<Vec<u8>, Error> {
+        let checked = device.clone();
+        let request = tokio::task::spawn_blocking(move || -> Result<SyncRequest, Error> {
+            let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, &body)?;
+            protocol::check_access(&request, |p| checked.may_access(p))?;
+            Ok(request)
+        })
+        .await
+        .map_err(|e| Error::Network(e.to_string()))??;
         let pushed: u64 = request.offers.iter().map(|o| o.entries.len() as u64).sum();
-        let reply = {
-            let mut store = self
-                .inner
-                .store
-                .lock()
-                .map_err(|_| Error::Network("store lock poisoned".into()))?;
-            protocol::answer(
-                &mut *store,
-                &request,
-                |p| device.may_access(p),
-                self.inner.config.page_bytes,
-            )?
-        };
+        let partitions = request.offers.len();
+        let device_id = device.device_id.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .jobs
+            .send(Job {
+                device,
+                request,
+                reply: tx,
+            })
+            .map_err(|_| Error::Network("hub writer stopped".into()))?;
+        let reply = rx
+            .await
+            .map_err(|_| Error::Network("hub writer stopped".into()))??;
         let sent: u64 = reply
             .answers
             .iter()
@@ -571,8 +603,10 @@ impl Hub {
         let m = &self.inner.metrics;
         m.changes_in.fetch_add(pushed, Ordering::Relaxed);
         m.changes_out.fetch_add(sent, Ordering::Relaxed);
-        tracing::info!(device = %device.device_id, partitions = request.offers.len(), pushed, sent, "sync answered");
-        protocol::encode_frame(KIND_REPLY, &reply)
+        tracing::info!(device = %device_id, partitions, pushed, sent, "sync answered");
+        tokio::task::spawn_blocking(move || protocol::encode_frame(KIND_REPLY, &reply))
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?
     }
 
     /// Serve HTTPS on `listener` until `shutdown` resolves.
@@ -773,10 +807,7 @@ async fn sync_handler(
     metrics
         .bytes_in
         .fetch_add(body.len() as u64, Ordering::Relaxed);
-    let hub2 = hub.clone();
-    let result = tokio::task::spawn_blocking(move || hub2.sync_blocking(&device, &body))
-        .await
-        .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let result = hub.sync(device, body).await;
     metrics
         .sync_micros
         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -977,6 +1008,57 @@ impl tokio::io::AsyncWrite for ProgressStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The writer thread: takes every queued exchange (up to [`GROUP_MAX`]),
+/// answers them inside one transaction, commits once, then replies. Replies
+/// are sent only after the commit, so nothing is acknowledged before it is durable.
+fn writer(store: &Mutex<Store>, queue: &std::sync::mpsc::Receiver<Job>, page_bytes: u32) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let Ok(mut guard) = store.lock() else {
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(Error::Network("store lock poisoned".into())));
+            }
+            return;
+        };
+        let outcome = guard.group(|store| {
+            jobs.iter()
+                .map(|job| {
+                    protocol::answer(
+                        store,
+                        &job.request,
+                        |p| job.device.may_access(p),
+                        page_bytes,
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        drop(guard);
+        match outcome {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed");
+                for job in jobs {
+                    let _ = job
+                        .reply
+                        .send(Err(Error::Network(format!("commit failed: {e}"))));
+                }
+            }
+        }
     }
 }
 

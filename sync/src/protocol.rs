@@ -54,7 +54,7 @@ pub const KIND_REPLY: u8 = 2;
 /// Largest payload accepted (after decompression).
 pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 /// Default size of one page of changes in a reply or request.
-pub const DEFAULT_PAGE_BYTES: u32 = 1024 * 1024;
+pub const DEFAULT_PAGE_BYTES: u32 = 2 * 1024 * 1024;
 const HEADER_LEN: usize = 9;
 const COMPRESS_ABOVE: usize = 64;
 const ZSTD_LEVEL: i32 = 9;

@@ -21,7 +21,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use automerge::{ActorId, AutoCommit, Change, transaction::CommitOptions};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::mapping::{self, Conflict, PathSegment};
@@ -333,6 +333,20 @@ impl Store {
         })
     }
 
+    /// Run `f` inside one outer transaction so that many writes share one
+    /// commit (one fsync): the hub's group commit. Each write inside still
+    /// has its own savepoint, so a failing write undoes only itself. Nothing
+    /// is durable until this returns `Ok`.
+    pub fn group<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> Result<R, Error> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = f(self);
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(result)
+    }
+
     /// The version vector this store holds for `partition`.
     pub fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
         read_vector(
@@ -382,7 +396,7 @@ impl Store {
         record_id: &str,
         f: impl FnOnce(&mut AutoCommit) -> Result<(), Error>,
     ) -> Result<Saved, Error> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let saved = edit_in(&tx, &self.actor, partition, record_id, f)?;
         tx.commit()?;
         Ok(saved)
@@ -395,7 +409,7 @@ impl Store {
         partition: &Partition,
         records: impl IntoIterator<Item = (String, T)>,
     ) -> Result<u64, Error> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let mut changed = 0;
         for (record_id, value) in records {
             let json = serde_json::to_value(&value).map_err(Error::Serialize)?;
@@ -422,7 +436,7 @@ impl Store {
         entries: &[Entry],
         peer: Option<(&str, &Vector)>,
     ) -> Result<ApplyOutcome, Error> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let p = partition.as_str();
         let mut vector = read_vector(
             &tx,
@@ -497,7 +511,7 @@ impl Store {
         partition: &Partition,
         vector: &Vector,
     ) -> Result<(), Error> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         write_peer_vector(&tx, peer, partition.as_str(), vector)?;
         tx.commit()?;
         Ok(())
@@ -610,7 +624,7 @@ impl ChangeLog for Store {
 }
 
 fn edit_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     actor: &ActorId,
     partition: &Partition,
     record_id: &str,
@@ -686,7 +700,7 @@ fn load_doc_from(
 }
 
 fn save_doc(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     partition: &str,
     record_id: &str,
     doc: &mut AutoCommit,
@@ -701,7 +715,7 @@ fn save_doc(
     Ok(())
 }
 
-fn current_seq(tx: &Transaction<'_>, partition: &str, origin: &Origin) -> Result<u64, Error> {
+fn current_seq(tx: &Connection, partition: &str, origin: &Origin) -> Result<u64, Error> {
     let seq: Option<i64> = tx
         .prepare_cached("SELECT seq FROM cursors WHERE partition = ?1 AND origin = ?2")?
         .query_row(params![partition, origin.0], |r| r.get(0))
@@ -710,7 +724,7 @@ fn current_seq(tx: &Transaction<'_>, partition: &str, origin: &Origin) -> Result
 }
 
 fn insert_change(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     partition: &str,
     origin: &Origin,
     seq: u64,
@@ -741,7 +755,7 @@ fn read_vector(conn: &Connection, sql: &str, args: &[&str]) -> Result<Vector, Er
 }
 
 fn write_peer_vector(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     peer: &str,
     partition: &str,
     vector: &Vector,
