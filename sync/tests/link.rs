@@ -272,3 +272,60 @@ async fn cancelling_a_slow_sync_keeps_what_was_saved() {
     assert_eq!(report.changes_received as usize, 40 - kept);
     assert_eq!(store.list(&p("79001")).unwrap().len(), 40);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liveness_is_based_on_progress_on_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = HubConfig::new(dir.path().join("hub"));
+    config.liveness = Duration::from_millis(300);
+    let hub = Hub::open(config).unwrap();
+    let (addr, _handle) = hub
+        .clone()
+        .spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // Hub side: a connection on which nothing moves is closed.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut idle, &mut buf),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "idle connection closed by the hub: {read:?}"
+    );
+    assert!(
+        hub.metrics_text()
+            .contains("xaso_hub_connections_stalled_total 1")
+    );
+    // Client side (against a hub with the default liveness): a link where every
+    // segment stalls for 30 s makes no progress: Stalled, not a hang.
+    let (hub, addr, _handle2) = start_hub(&dir.path().join("second")).await;
+    let code = hub
+        .create_enrolment_code(Role::Officer, &["79001"], Duration::from_secs(600))
+        .unwrap();
+    let id = client::enrol(
+        &format!("https://127.0.0.1:{}", addr.port()),
+        hub.ca_pem(),
+        &code,
+    )
+    .await
+    .unwrap();
+    let mut stuck = LinkConfig::unlimited();
+    stuck.loss = 1.0;
+    stuck.stall = Duration::from_secs(30);
+    let link = Link::start(addr, stuck).await.unwrap();
+    let client = SyncClient::new(&format!("https://127.0.0.1:{}", link.addr().port()), &id)
+        .unwrap()
+        .with_liveness(Duration::from_secs(1));
+    let mut store = Store::open_in_memory().unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .sync_once(&mut store, &Progress::default(), &Cancel::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, xaso_sync::Error::Stalled(_)), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
