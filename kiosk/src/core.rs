@@ -467,10 +467,8 @@ impl Kiosk {
     pub fn open(&mut self, screen: Screen, now: Instant) {
         self.touch(now);
         match screen {
-            Screen::Identify => {
-                if self.session.card.is_none() {
-                    self.session.card_state = Some(CardState::Waiting);
-                }
+            Screen::Identify if self.session.card.is_none() => {
+                self.session.card_state = Some(CardState::Waiting);
             }
             Screen::Status => {
                 self.session.status = None;

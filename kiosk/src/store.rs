@@ -71,6 +71,9 @@ pub struct KioskStore {
     device: u16,
 }
 
+/// A saved draft: the procedure code and the values entered so far.
+pub type Draft = (String, BTreeMap<String, String>);
+
 const LOCAL_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS attachments (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS drafts (id_number TEXT PRIMARY KEY, procedure TEXT NOT NULL, json TEXT NOT NULL);
@@ -211,7 +214,7 @@ impl KioskStore {
             .into_iter()
             .filter(|d| d.applicant.id_number == id_number)
             .collect();
-        mine.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        mine.sort_by_key(|d| std::cmp::Reverse(d.created_at));
         Ok(mine)
     }
 
@@ -259,10 +262,7 @@ impl KioskStore {
     }
 
     /// The draft made with this card, if any; never another card's.
-    pub fn draft_for(
-        &self,
-        id_number: &str,
-    ) -> Result<Option<(String, BTreeMap<String, String>)>, StoreError> {
+    pub fn draft_for(&self, id_number: &str) -> Result<Option<Draft>, StoreError> {
         let row: Option<(String, String)> = self
             .local
             .query_row(

@@ -3,6 +3,9 @@
 //! language) and invokes its default action. Slint's testing backend renders nothing to a
 //! screen; the window, its bindings and the shell are the real ones.
 
+// Test helpers outside #[test] functions unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -36,13 +36,12 @@ fn translated(po: &str) -> BTreeSet<String> {
     for line in po.lines() {
         if let Some(v) = line.strip_prefix("msgid \"") {
             msgid = Some(v.trim_end_matches('"').to_owned());
-        } else if let Some(v) = line.strip_prefix("msgstr \"") {
-            if let Some(id) = msgid.take()
-                && !id.is_empty()
-                && !v.trim_end_matches('"').is_empty()
-            {
-                out.insert(id);
-            }
+        } else if let Some(v) = line.strip_prefix("msgstr \"")
+            && let Some(id) = msgid.take()
+            && !id.is_empty()
+            && !v.trim_end_matches('"').is_empty()
+        {
+            out.insert(id);
         }
     }
     out
