@@ -180,9 +180,23 @@ impl<T: Transport> Session<'_, T> {
 
     fn read_binary(&mut self, offset: usize, le: usize) -> Result<Response, CardError> {
         if offset > 0x7FFF {
-            return Err(CardError::Parse(ParseError::Invalid(
-                "file larger than 32 KiB",
-            )));
+            // Beyond 15-bit offsets: odd INS with the offset in DO54, data in DO53.
+            let b = (offset as u32).to_be_bytes();
+            let skip = b.iter().take_while(|x| **x == 0).count().min(3);
+            let mut r = self.send(&Command::new(
+                0,
+                0xB1,
+                0,
+                0,
+                tlv::encode(0x54, &b[skip..]),
+                Some(le),
+            ))?;
+            if r.is_ok() && !r.data.is_empty() {
+                let inner = tlv::expect(&r.data, 0x53)?.0.to_vec();
+                r.data.zeroize();
+                r.data = inner;
+            }
+            return Ok(r);
         }
         self.send(&Command::new(
             0,
@@ -213,13 +227,15 @@ impl<T: Transport> Session<'_, T> {
             }
         };
         let total = tlv::total_len_from_header(&first)?;
-        if total > 0x1_0000 {
+        if total > 0x10_0000 {
             return Err(CardError::Parse(ParseError::Invalid("file length")));
         }
         out.extend_from_slice(&first[..first.len().min(total)]);
         drop(Zeroizing::new(first));
         while out.len() < total {
-            let r = self.read_binary(out.len(), chunk.min(total - out.len()))?;
+            // Odd-INS reads wrap the data in DO53: leave room for its header.
+            let need = total - out.len() + if out.len() > 0x7FFF { 5 } else { 0 };
+            let r = self.read_binary(out.len(), chunk.min(need))?;
             if !r.is_ok() {
                 return Err(CardError::Status {
                     sw: r.sw,
@@ -549,6 +565,32 @@ mod tests {
             assert_eq!(r.faces.len(), 1);
             let extra = if ext { 0 } else { 5 }; // refused probe: SELECT + READ, then BAC again
             assert_eq!(r.stats.apdus, r.stats.min_apdus() + extra, "{name}");
+        }
+    }
+
+    /// Files beyond 32 KiB (and beyond one extended read) use READ BINARY with odd INS.
+    #[test]
+    fn large_face_image_short_and_extended() {
+        let pki = TestPki::default_test().unwrap();
+        let id = Identity::builtin_named("le-thi-thu").unwrap();
+        let mut files = CardFiles::build(&id, &pki).unwrap();
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        jpeg.extend((0..150_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        jpeg.extend([0xFF, 0xD9]);
+        files.set_data_group(2, lds::build_dg2(&jpeg, 480, 640));
+        files.replace_sod(pki.sign_sod(&files.data_groups()).unwrap());
+        for ext in [true, false] {
+            let mut card = SoftCard::new(files.clone());
+            card.extended_length = ext;
+            let mut t = InProcess { card };
+            let r = read_card(
+                &mut t,
+                &AccessKey::Mrz(id.mrz_key().unwrap()),
+                &pki.trust_store(),
+            )
+            .unwrap();
+            assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
+            assert_eq!(r.faces[0].data.as_slice(), jpeg.as_slice());
         }
     }
 }

@@ -411,6 +411,12 @@ impl CardFiles {
         }
     }
 
+    /// Replace data group `n` (EF.SOD is not updated: re-sign with [`TestPki::sign_sod`]
+    /// over [`CardFiles::data_groups`] and [`CardFiles::replace_sod`]).
+    pub fn set_data_group(&mut self, n: u8, bytes: Vec<u8>) {
+        self.files.insert(fid::dg(n), bytes);
+    }
+
     /// Replace EF.SOD (e.g. one signed by another PKI).
     pub fn replace_sod(&mut self, sod: Vec<u8>) {
         self.files.insert(fid::SOD, sod);
@@ -580,6 +586,7 @@ impl SoftCard {
         match cmd.ins {
             0xA4 => self.select(cmd),
             0xB0 => self.read_binary(cmd),
+            0xB1 => self.read_binary_odd(cmd),
             0x84 => self.get_challenge(cmd),
             0x82 => self.external_authenticate(cmd),
             0x22 if self.files.pace && cmd.p1 == 0xC1 && cmd.p2 == 0xA4 => self.mse_set_at(cmd),
@@ -659,6 +666,42 @@ impl SoftCard {
         };
         Response {
             data: data[offset..end].to_vec(),
+            sw,
+        }
+    }
+
+    /// READ BINARY with odd INS: offset in DO54 (for offsets beyond 32 767), data in DO53.
+    fn read_binary_odd(&mut self, cmd: &Command) -> Response {
+        if cmd.p1 != 0 || cmd.p2 != 0 {
+            return resp(sw::WRONG_P1P2);
+        }
+        let offset = match crate::tlv::expect(&cmd.data, 0x54) {
+            Ok((o, _)) if !o.is_empty() && o.len() <= 3 => {
+                o.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b))
+            }
+            _ => return resp(sw::WRONG_DATA),
+        };
+        let Some(file) = self.current else {
+            return resp(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        if file != fid::CARD_ACCESS && self.sm.is_none() {
+            return resp(sw::SECURITY_NOT_SATISFIED);
+        }
+        let Some(data) = self.files.file(file) else {
+            return resp(sw::FILE_NOT_FOUND);
+        };
+        if offset > data.len() {
+            return resp(sw::OFFSET_OUTSIDE);
+        }
+        let want = cmd.le.unwrap_or(256).min(self.max_read).saturating_sub(5);
+        let end = (offset + want).min(data.len());
+        let sw = if end - offset < want {
+            sw::END_OF_FILE
+        } else {
+            sw::OK
+        };
+        Response {
+            data: crate::tlv::encode(0x53, &data[offset..end]),
             sw,
         }
     }

@@ -220,6 +220,9 @@ fn fuzz_apdus_card_and_secure_messaging() {
         hex::decode("00B0000004").unwrap(),
         hex::decode("00B00000000100").unwrap(),
         hex::decode("0084000008").unwrap(),
+        hex::decode("00b10000045402800000").unwrap(),
+        hex::decode("0022c1a412800a04007f00070202040202830101840 10c".replace(' ', "")).unwrap(),
+        hex::decode("10860000027c0000").unwrap(),
         [
             hex::decode("0082000028").unwrap(),
             vec![0x11; 40],
