@@ -45,7 +45,9 @@
 //!
 //! # Not implemented
 //! Other PACE variants (brainpool curves, integrated mapping, DH, AES-192/256), chip and
-//! active authentication, files larger than 32 KiB (READ BINARY with odd INS).
+//! active authentication (DG14 / DG15 are read, hashed and parsed, not used), brainpool
+//! document signer keys, the signature of an ICAO master list file itself, certificate
+//! validity dates and revocation lists.
 
 pub mod apdu;
 pub mod bac;
