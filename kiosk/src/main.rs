@@ -175,12 +175,11 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     let headless = Headless::install().context("cannot set up the headless renderer")?;
     let ui = AppWindow::new().context("cannot create the kiosk window")?;
     // The tour uses a fixed date so its pictures do not change from day to day.
+    let tour_clock = ManualClock::new("2026-11-23T02:30:00Z".parse().context("tour date")?);
     let clock: Box<dyn Clock> = if args.demo {
         Box::new(SystemClock)
     } else {
-        Box::new(ManualClock::new(
-            "2026-11-23T02:30:00Z".parse().context("tour date")?,
-        ))
+        Box::new(tour_clock.clone())
     };
     let identity = hub_identity(&args, &dir)?;
     let mut cfg = config(&args, &dir, identity.as_ref());
@@ -193,7 +192,8 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
         count: 0,
         written: Vec::new(),
     };
-    let code = scripted_journey(&app, &mut camera).context("cannot write a screenshot")?;
+    let code = scripted_journey(&app, &mut camera, (!args.demo).then_some(&tour_clock))
+        .context("cannot write a screenshot")?;
     let mut out = std::io::stdout().lock();
     if let Some(d) = &args.screenshots {
         writeln!(

@@ -136,8 +136,8 @@ mod tests {
 
     #[test]
     fn large_pages_are_scaled_down_and_stored_as_jpeg() {
-        let page = normalise(&sample_page(1, 2400, 3200)).unwrap();
-        assert_eq!((page.width, page.height), (1200, 1600));
+        let page = normalise(&sample_page(1, 1800, 2000)).unwrap();
+        assert_eq!((page.width, page.height), (1440, 1600));
         assert_eq!(&page.jpeg[..2], &[0xFF, 0xD8]);
         assert!(page.preview_width <= PREVIEW_SIDE && page.preview_height <= PREVIEW_SIDE);
         assert_eq!(

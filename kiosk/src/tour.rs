@@ -12,7 +12,7 @@ use slint::platform::{Platform, WindowAdapter};
 use slint::{PhysicalSize, Rgb8Pixel};
 
 use crate::card::{CardEvent, CardProblem};
-use crate::shell::App;
+use crate::shell::{App, ManualClock};
 
 struct HeadlessPlatform {
     window: Rc<MinimalSoftwareWindow>,
@@ -117,7 +117,12 @@ fn type_text(app: &App, text: &str) {
 /// card) registers the birth of her son through the "birth of
 /// a child" life event, attaching two photos of the birth certificate, then rates the
 /// service and looks the dossier up. Shows every screen to `camera`.
-pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, image::ImageError> {
+/// With a `clock` the resident also pauses long enough to see the idle warning.
+pub fn scripted_journey(
+    app: &App,
+    camera: &mut Camera<'_>,
+    clock: Option<&ManualClock>,
+) -> Result<String, image::ImageError> {
     let ui = &app.ui;
     camera.shot("home")?;
     ui.invoke_open("identify".into());
@@ -145,6 +150,12 @@ pub fn scripted_journey(app: &App, camera: &mut Camera<'_>) -> Result<String, im
     ui.invoke_focus_field("child_full_name".into());
     type_text(app, "Nguyeenx Minh Khang");
     camera.shot("form-keyboard")?;
+    if let Some(clock) = clock {
+        clock.advance(std::time::Duration::from_secs(100));
+        app.tick();
+        camera.shot("idle-warning")?;
+        ui.invoke_still_here();
+    }
     let born = app
         .shell
         .borrow()

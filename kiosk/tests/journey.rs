@@ -525,8 +525,14 @@ fn status_lookup_by_code_and_by_card_with_errors_that_say_what_to_do() {
 fn the_journey_works_in_english_too() {
     let k = kiosk("kiosk-3", IdlePolicy::default());
     let ui = &k.app.ui;
+    tap(ui, "Nghe đọc");
+    let spoken = k.app.shell.borrow().last_spoken.clone().unwrap_or_default();
+    assert!(spoken.contains("Chạm thẻ căn cước"), "read aloud: {spoken}");
     tap(ui, "English");
     assert_eq!(ui.get_lang(), "en");
+    tap(ui, "Read aloud");
+    let spoken = k.app.shell.borrow().last_spoken.clone().unwrap_or_default();
+    assert!(spoken.contains("Tap your ID card"), "read aloud: {spoken}");
     tap(ui, "Find a service");
     assert_eq!(ui.get_screen(), "services");
     tap(ui, "Birth of a child");

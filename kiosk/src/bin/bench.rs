@@ -64,7 +64,7 @@ fn child() -> anyhow::Result<()> {
         count: 0,
         written: Vec::new(),
     };
-    let code = scripted_journey(&app, &mut camera)?;
+    let code = scripted_journey(&app, &mut camera, None)?;
     headless.render(1080, 1920);
     if code.is_empty() {
         bail!("the journey did not reach the receipt");
