@@ -966,6 +966,27 @@ impl Kiosk {
         }
     }
 
+    /// The next procedure of the life event the resident is following, after the one just
+    /// submitted (optional steps are skipped).
+    pub fn next_step(&self) -> Option<&Procedure> {
+        let event = self.life_event()?;
+        let done = &self.session.receipt.as_ref()?.procedure;
+        let i = event
+            .steps
+            .iter()
+            .position(|s| s.procedure.as_str() == done)?;
+        let step = event.steps[i + 1..].iter().find(|s| !s.optional)?;
+        self.catalog.procedure(step.procedure.as_str())
+    }
+
+    /// "Continue with the next procedure": its form opens with what was already entered.
+    pub fn continue_life_event(&mut self, now: Instant) {
+        self.touch(now);
+        if let Some(code) = self.next_step().map(|p| p.code.0.clone()) {
+            self.choose_procedure(&code, now);
+        }
+    }
+
     // ----- rating -----
 
     pub fn choose_rating(&mut self, level: RatingLevel, now: Instant) {
@@ -1024,8 +1045,13 @@ impl Kiosk {
 
 fn prefill_from_card(form: &mut FormState, p: &Procedure, card: &CardIdentity) {
     for pf in &p.prefill {
+        // What the resident typed, and what an earlier step of the life event gave (the
+        // child's name for the child's residence), are more specific than the card.
         if let Some(v) = card.get(pf.card)
-            && form.sources.get(&pf.field) != Some(&ValueSource::Typed)
+            && !matches!(
+                form.sources.get(&pf.field),
+                Some(ValueSource::Typed | ValueSource::Earlier)
+            )
         {
             form.values.insert(pf.field.clone(), v.to_owned());
             form.sources.insert(pf.field.clone(), ValueSource::Card);

@@ -330,6 +330,10 @@ fn wire(ui: &AppWindow, shell: &Rc<RefCell<Shell>>) {
     ui.on_submit(on(shell, |s| s.input(|k, now| k.submit(now))));
     ui.on_receipt_print(on(shell, Shell::print_receipt));
     ui.on_receipt_save(on(shell, Shell::save_receipt));
+    ui.on_next_step(on(shell, |s| {
+        let now = s.p.clock.now();
+        s.p.kiosk.continue_life_event(now);
+    }));
     ui.on_to_rating(on(shell, |s| {
         let now = s.p.clock.now();
         s.p.kiosk.open(Screen::Rating, now);
@@ -1011,6 +1015,8 @@ impl Shell {
                 ui.set_receipt_notice("".into());
             }
         }
+
+        ui.set_next_step_name(k.next_step().map_or("", |p| p.name.get(l)).into());
 
         // rating
         ui.set_rating(k.rating().map_or("", RatingLevel::as_str).into());

@@ -340,8 +340,17 @@ fn full_journey_offline_then_synced_to_a_hub() {
     assert_eq!(on_hub.as_ref(), Some(&stored));
     assert_eq!(ratings_on_hub, 1);
 
+    // The life event goes on: the next procedure opens with what was entered for the first.
+    tap(ui, "Làm tiếp: Đăng ký thường trú");
+    assert_eq!(ui.get_screen(), "form");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên người đăng ký"),
+        "Nguyễn Minh Khang"
+    );
+    assert_eq!(field_source(ui, "requester_full_name"), "earlier");
+
     // Back home: nothing of the resident is left on screen.
-    tap(ui, "Xong");
+    tap(ui, "Trang chủ");
     assert_eq!(ui.get_screen(), "home");
     assert_eq!(ui.get_card_name(), "");
     assert_eq!(ui.get_fields().row_count(), 0);
