@@ -307,3 +307,36 @@ fn invalid_input_is_refused() {
         Error::InvalidRecordId
     ));
 }
+
+#[test]
+fn a_group_commits_once_and_a_failing_write_undoes_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    let db = dir.path().join("s.db");
+    create_key_file(&key).unwrap();
+    {
+        let mut store = Store::open(&db, &key).unwrap();
+        let results = store
+            .group(|s| {
+                vec![
+                    s.put(&p(), "a", &dossier(1)).is_ok(),
+                    s.put(&p(), "", &dossier(2)).is_ok(), // invalid id: refused
+                    s.put(&p(), "c", &dossier(3)).is_ok(),
+                ]
+            })
+            .unwrap();
+        assert_eq!(results, vec![true, false, true]);
+        assert_eq!(
+            store
+                .put_batch(&p(), (0..5).map(|i| (format!("b{i}"), dossier(i))))
+                .unwrap(),
+            5
+        );
+    }
+    let store = Store::open(&db, &key).unwrap();
+    assert_eq!(
+        store.list(&p()).unwrap(),
+        vec!["a", "b0", "b1", "b2", "b3", "b4", "c"]
+    );
+    assert_eq!(store.vector(&p()).unwrap().get(&store.origin()), 7);
+}
