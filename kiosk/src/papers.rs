@@ -40,10 +40,12 @@ pub fn normalise(bytes: &[u8]) -> Result<PaperImage, PaperError> {
     if img.width().max(img.height()) > MAX_SIDE {
         img = img.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
     }
-    let rgb = img.to_rgb8();
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&rgb)?;
     let preview = img.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgba8();
+    // `into_rgb8` reuses the decoded buffer when it already is RGB (no second full-size copy).
+    let rgb = img.into_rgb8();
+    let mut jpeg = Vec::with_capacity(rgb.as_raw().len() / 8);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&rgb)?;
+    jpeg.shrink_to_fit();
     Ok(PaperImage {
         jpeg,
         width: rgb.width(),

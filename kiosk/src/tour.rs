@@ -124,6 +124,7 @@ pub fn scripted_journey(
     clock: Option<&ManualClock>,
 ) -> Result<String, image::ImageError> {
     let ui = &app.ui;
+    phase("start");
     camera.shot("home")?;
     ui.invoke_open("identify".into());
     camera.shot("card-waiting")?;
@@ -142,6 +143,7 @@ pub fn scripted_journey(
     ui.invoke_clear_text();
     ui.invoke_choose_life_event("birth".into());
     camera.shot("life-event")?;
+    phase("before form");
     ui.invoke_choose_procedure("birth-registration".into());
     camera.shot("form-prefilled")?;
     ui.invoke_form_next();
@@ -177,13 +179,17 @@ pub fn scripted_journey(
     ui.invoke_keyboard_done();
     ui.invoke_form_next();
     camera.shot("papers-empty")?;
+    phase("before papers");
     ui.invoke_paper_import("birth_certificate".into());
     ui.invoke_paper_import("birth_certificate".into());
+    phase("after papers");
     camera.shot("papers")?;
     ui.invoke_papers_next();
     camera.shot("review")?;
     ui.invoke_set_consent(true);
+    phase("before submit");
     ui.invoke_submit();
+    phase("after submit");
     camera.shot("receipt")?;
     ui.invoke_receipt_save();
     let code = ui.get_tracking_code().to_string();
@@ -202,6 +208,7 @@ pub fn scripted_journey(
     type_text(app, "01234-261123-00000-00");
     ui.invoke_status_lookup();
     camera.shot("error")?;
+    phase("end");
     ui.invoke_go_home();
     ui.invoke_set_lang("en".into());
     camera.shot("home-english")?;
@@ -212,4 +219,24 @@ pub fn scripted_journey(
 /// Where the tour writes, for messages.
 pub fn describe(dir: &Path) -> String {
     format!("{}/{{portrait,landscape}}/NN-screen.png", dir.display())
+}
+
+/// Resident set size at a phase of the journey, logged when `XASO_KIOSK_PHASES` is set
+/// (for finding where memory goes).
+fn phase(name: &str) {
+    if std::env::var_os("XASO_KIOSK_PHASES").is_none() {
+        return;
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("phase {name}: {rss}\n"),
+    );
 }

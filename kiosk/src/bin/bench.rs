@@ -57,6 +57,8 @@ fn child() -> anyhow::Result<()> {
     let frame = headless.render(1080, 1920);
     let mut out = std::io::stdout().lock();
     writeln!(out, "first-frame {}", frame.width())?;
+    drop(frame);
+    writeln!(out, "rss-first {:.1}", rss_mb("VmRSS:")?)?;
     out.flush()?;
     let mut camera = Camera {
         headless: &headless,
@@ -86,6 +88,7 @@ fn main() -> anyhow::Result<()> {
     }
     let exe = std::env::current_exe()?;
     let (mut frames, mut rss, mut peak) = (Vec::new(), Vec::new(), Vec::new());
+    let mut first_rss = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
         let mut c = Command::new(&exe)
@@ -96,7 +99,9 @@ fn main() -> anyhow::Result<()> {
         let stdout = c.stdout.take().context("no child stdout")?;
         for line in BufReader::new(stdout).lines() {
             let line = line?;
-            if line.starts_with("first-frame") {
+            if let Some(v) = line.strip_prefix("rss-first ") {
+                first_rss.push(v.parse::<f64>().context("rss-first")?);
+            } else if line.starts_with("first-frame") {
                 frames.push(start.elapsed().as_secs_f64() * 1000.0);
             } else if let Some(rest) = line.strip_prefix("rss ") {
                 let mut it = rest
@@ -116,10 +121,11 @@ fn main() -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{{\"first_frame_ms\": {:.1}, \"rss_mb\": {:.1}, \"peak_rss_mb\": {:.1}, \"runs\": {RUNS}}}",
+        "{{\"first_frame_ms\": {:.1}, \"rss_mb\": {:.1}, \"peak_rss_mb\": {:.1}, \"first_frame_rss_mb\": {:.1}, \"runs\": {RUNS}}}",
         median(frames),
         median(rss),
-        median(peak)
+        median(peak),
+        median(first_rss)
     )?;
     Ok(())
 }
