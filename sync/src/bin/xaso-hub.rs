@@ -59,6 +59,7 @@ async fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .json()
+        .with_writer(std::io::stderr)
         .init();
     let args = parse()?;
     let names: Vec<String> = values(&args.rest, "--name")
@@ -82,7 +83,8 @@ async fn main() -> Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
-            tracing::info!(%listen, "hub listening (HTTPS, TLS 1.3, mutual TLS)");
+            let bound = listener.local_addr().context("local address")?;
+            tracing::info!(listen = %bound, "hub listening (HTTPS, TLS 1.3, mutual TLS)");
             hub.serve(listener, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
