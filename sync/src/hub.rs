@@ -1034,10 +1034,11 @@ fn writer(store: &Mutex<Store>, queue: &std::sync::mpsc::Receiver<Job>, page_byt
         let outcome = guard.group(|store| {
             jobs.iter()
                 .map(|job| {
-                    protocol::answer(
+                    protocol::answer_scoped(
                         store,
                         &job.request,
                         |p| job.device.may_access(p),
+                        Some(&job.device.communes),
                         page_bytes,
                     )
                 })

@@ -172,6 +172,14 @@ pub struct SyncReply {
 pub trait ChangeLog {
     /// Partitions held.
     fn partitions(&self) -> Result<Vec<Partition>, Error>;
+    /// Partitions of one commune (the commune itself and its refinements).
+    fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
+        Ok(self
+            .partitions()?
+            .into_iter()
+            .filter(|p| p.commune() == commune)
+            .collect())
+    }
     /// Vector held for a partition.
     fn vector(&self, partition: &Partition) -> Result<Vector, Error>;
     /// Changes a holder of `after` lacks, causal order, about `budget` bytes; flag: more remain.
@@ -265,6 +273,18 @@ pub fn answer<L: ChangeLog>(
     may_access: impl Fn(&Partition) -> bool,
     max_page_bytes: u32,
 ) -> Result<SyncReply, Error> {
+    answer_scoped(log, request, may_access, None, max_page_bytes)
+}
+
+/// [`answer`], with discovery limited to the partitions of `communes` (a
+/// hub serving many communes then never scans the others).
+pub fn answer_scoped<L: ChangeLog>(
+    log: &mut L,
+    request: &SyncRequest,
+    may_access: impl Fn(&Partition) -> bool,
+    communes: Option<&[String]>,
+    max_page_bytes: u32,
+) -> Result<SyncReply, Error> {
     let mut budget = request.max_reply_bytes.min(max_page_bytes) as usize;
     let mut answers = Vec::with_capacity(request.offers.len());
     let mut offered = BTreeSet::new();
@@ -282,7 +302,17 @@ pub fn answer<L: ChangeLog>(
         });
     }
     if request.discover {
-        for partition in log.partitions()? {
+        let candidates = match communes {
+            None => log.partitions()?,
+            Some(communes) => {
+                let mut all = Vec::new();
+                for commune in communes {
+                    all.extend(log.partitions_of(commune)?);
+                }
+                all
+            }
+        };
+        for partition in candidates {
             if offered.contains(&partition) || !may_access(&partition) {
                 continue;
             }

@@ -302,6 +302,19 @@ impl Store {
         names.into_iter().map(Partition::new).collect()
     }
 
+    /// Partitions of one commune: `commune` itself and `commune/…`, sorted.
+    pub fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
+        // '/' + 1 == '0': the range covers exactly the names starting with "commune/".
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT partition FROM cursors
+             WHERE partition = ?1 OR (partition >= ?1 || '/' AND partition < ?1 || '0') ORDER BY partition",
+        )?;
+        let names = stmt
+            .query_map([commune], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        names.into_iter().map(Partition::new).collect()
+    }
+
     /// Fields of the record changed concurrently on several devices.
     pub fn conflicts(
         &self,
@@ -590,6 +603,9 @@ pub struct ApplyOutcome {
 impl ChangeLog for Store {
     fn partitions(&self) -> Result<Vec<Partition>, Error> {
         Store::partitions(self)
+    }
+    fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
+        Store::partitions_of(self, commune)
     }
     fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
         Store::vector(self, partition)

@@ -340,3 +340,27 @@ fn a_group_commits_once_and_a_failing_write_undoes_only_itself() {
     );
     assert_eq!(store.vector(&p()).unwrap().get(&store.origin()), 7);
 }
+
+#[test]
+fn partitions_of_a_commune_are_found_by_prefix() {
+    let mut s = Store::open_in_memory().unwrap();
+    for name in [
+        "79001",
+        "79001/kiosk/k1",
+        "79001/thue",
+        "790010",
+        "79001-x",
+        "79002",
+        "7900",
+    ] {
+        s.put(&Partition::new(name).unwrap(), "r", &dossier(1))
+            .unwrap();
+    }
+    let found: Vec<String> = s
+        .partitions_of("79001")
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(found, vec!["79001", "79001/kiosk/k1", "79001/thue"]);
+}
