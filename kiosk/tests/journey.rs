@@ -89,6 +89,17 @@ thread_local! {
 }
 
 fn kiosk_with(device_id: &str, idle: IdlePolicy, card: Box<dyn CardReader>) -> Kiosk {
+    kiosk_in(tempfile::tempdir().unwrap(), device_id, idle, card)
+}
+
+/// A kiosk whose store lives in `dir` (a second kiosk on the same `dir` is the same machine
+/// after a restart).
+fn kiosk_in(
+    dir: tempfile::TempDir,
+    device_id: &str,
+    idle: IdlePolicy,
+    card: Box<dyn CardReader>,
+) -> Kiosk {
     if !BACKEND.get() {
         // The testing backend with Slint's real software renderer: real font metrics, and
         // snapshots (the receipt PNG) work.
@@ -102,7 +113,6 @@ fn kiosk_with(device_id: &str, idle: IdlePolicy, card: Box<dyn CardReader>) -> K
         .unwrap();
         BACKEND.set(true);
     }
-    let dir = tempfile::tempdir().unwrap();
     write_sample_papers(&dir.path().join("papers")).unwrap();
     let ui = AppWindow::new().unwrap();
     let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
@@ -648,4 +658,43 @@ fn a_software_card_that_fails_passive_authentication_is_not_verified() {
     };
     assert_eq!(read.full_name(), Some("Nguyễn Thị Mai Anh"));
     assert_eq!(read.id_number(), Some("079303001234"));
+}
+
+#[test]
+fn after_a_power_cut_the_draft_resumes_only_for_the_same_card() {
+    let k = kiosk("kiosk-3", IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    tap(ui, "Họ, chữ đệm, tên của trẻ");
+    type_keys(ui, "Nguyeenx Minh Khang");
+    // Power cut: the process dies with the form open; nothing is shut down cleanly.
+    let Kiosk { app, _dir: dir, .. } = k;
+    std::mem::forget(app);
+
+    // The kiosk starts again on the same store.
+    let k = kiosk_in(
+        dir,
+        "kiosk-3",
+        IdlePolicy::default(),
+        Box::new(SoftCardReader::new().unwrap()),
+    );
+    let ui = &k.app.ui;
+    assert_eq!(ui.get_screen(), "home");
+    assert_eq!(
+        ui.get_fields().row_count(),
+        0,
+        "nothing shown before a card"
+    );
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Thẻ mẫu: Lê Thị Thu");
+    assert!(!ui.get_has_draft(), "another card never sees the draft");
+    tap(ui, "Nhấc thẻ ra");
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert!(ui.get_has_draft());
+    tap(ui, "Tiếp tục tờ khai đang làm dở");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên của trẻ"),
+        "Nguyễn Minh Khang"
+    );
 }
