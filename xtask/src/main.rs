@@ -214,46 +214,160 @@ fn has_display() -> bool {
         .unwrap_or(false)
 }
 
+/// Child processes the demo starts (hub, pcscd, software card); stopped when dropped.
+struct Children(Vec<(String, std::process::Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (name, child) in self.0.iter_mut().rev() {
+            if child.try_wait().ok().flatten().is_none() {
+                eprintln!("xtask: stopping {name}");
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn release_bin(name: &str) -> PathBuf {
+    root().join("target/release").join(name)
+}
+
+fn wait_for_port(addr: std::net::SocketAddr, child: &mut std::process::Child) -> Result<()> {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100))
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the hub stopped before listening ({status})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bail!("the hub did not start listening on {addr} within 10 s")
+}
+
+fn output_of(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start: {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The demo: a local commune hub on loopback (HTTPS, mutual TLS), the kiosk enrolled with it
+/// and using an embedded SQLite store under `target/demo/`, and the resident's journey —
+/// in a window when there is a display, otherwise headless with a screenshot tour.
 fn demo(extra: &[String]) -> Result<()> {
     ensure_packages()?;
-    if workspace_has_package("xaso-kiosk") {
-        let mut cmd = cargo();
-        cmd.args([
-            "run",
+    if !workspace_has_package("xaso-kiosk") {
+        eprintln!(
+            "xtask: the kiosk app is not in the workspace; showing the procedure catalog and a \
+             sample dossier in the terminal instead (the real domain logic, no UI)."
+        );
+        return run(
+            cargo().args([
+                "run",
+                "--quiet",
+                "--package",
+                "xaso-services",
+                "--example",
+                "catalog",
+            ]),
+            "catalog walk",
+        );
+    }
+    run(
+        cargo().args([
+            "build",
             "--release",
             "--package",
             "xaso-kiosk",
             "--bin",
             "xaso-kiosk",
-            "--",
-            "--demo",
-        ]);
-        if !has_display() {
-            eprintln!(
-                "xtask: no display here (no DISPLAY, no WAYLAND_DISPLAY, no /dev/dri/card*).\n\
-                 xtask: running the resident's journey headless instead; screenshots go to target/demo-screenshots/"
-            );
-            cmd.args(["--headless", "--screenshots"])
-                .arg(root().join("target/demo-screenshots"));
-        }
-        cmd.args(extra);
-        return run(&mut cmd, "xaso-kiosk --demo");
-    }
-    eprintln!(
-        "xtask: the kiosk app is not built yet; showing the procedure catalog and a sample \
-         dossier in the terminal instead (the real domain logic, no UI)."
-    );
-    run(
-        cargo().args([
-            "run",
-            "--quiet",
             "--package",
-            "xaso-services",
-            "--example",
-            "catalog",
+            "xaso-sync",
+            "--bin",
+            "xaso-hub",
         ]),
-        "catalog walk",
-    )
+        "building the kiosk and the hub (release)",
+    )?;
+    let demo_dir = root().join("target/demo");
+    let hub_dir = demo_dir.join("hub");
+    std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
+    let hub_bin = release_bin("xaso-hub");
+    let hub = |args: &[&str]| {
+        let mut cmd = Command::new(&hub_bin);
+        cmd.arg("--dir")
+            .arg(&hub_dir)
+            .args(args)
+            .env("RUST_LOG", "warn");
+        cmd
+    };
+    // The demo commune (the kiosk's default) and a fresh one-time enrolment code; a kiosk that
+    // enrolled in an earlier run keeps its identity and ignores the code.
+    let commune = "09904";
+    let code = output_of(
+        &mut hub(&[
+            "enrol-code",
+            "--role",
+            "kiosk",
+            "--commune",
+            commune,
+            "--minutes",
+            "30",
+        ]),
+        "creating an enrolment code",
+    )?;
+    let ca_path = demo_dir.join("hub-ca.pem");
+    let ca = output_of(&mut hub(&["ca"]), "reading the hub CA")?;
+    std::fs::write(&ca_path, ca).with_context(|| format!("writing {}", ca_path.display()))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free loopback port")?
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut children = Children(Vec::new());
+    let mut hub_child = hub(&["serve", "--listen", &addr.to_string()])
+        .spawn()
+        .context("starting xaso-hub")?;
+    let ready = wait_for_port(addr, &mut hub_child);
+    children.0.push(("the local hub".into(), hub_child));
+    ready?;
+    eprintln!(
+        "xtask: local commune hub on https://{addr} (data in {})",
+        hub_dir.display()
+    );
+
+    let mut kiosk = Command::new(release_bin("xaso-kiosk"));
+    kiosk
+        .current_dir(root())
+        .arg("--demo")
+        .arg("--store")
+        .arg(demo_dir.join("kiosk"))
+        .args(["--hub", &format!("https://{addr}")])
+        .arg("--hub-ca")
+        .arg(&ca_path)
+        .args(["--enrol", code.trim()]);
+    if !has_display() {
+        eprintln!(
+            "xtask: no display here (no DISPLAY, no WAYLAND_DISPLAY, no /dev/dri/card*).\n\
+             xtask: running the resident's journey headless instead; screenshots go to target/demo/screenshots/"
+        );
+        kiosk
+            .arg("--headless")
+            .arg("--screenshots")
+            .arg(demo_dir.join("screenshots"));
+    }
+    kiosk.args(extra);
+    run(&mut kiosk, "xaso-kiosk --demo")
 }
 
 fn machine() -> String {
