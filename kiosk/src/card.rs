@@ -69,3 +69,30 @@ pub enum CardEvent {
     /// The card left the reader.
     Removed,
 }
+
+/// Where the kiosk's card events come from (shown on the identify screen and logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardSource {
+    /// idcard's software card in this process (demo mode, tests).
+    Software,
+    /// A PC/SC reader through pcscd: the named one, or any.
+    Pcsc { reader: Option<String> },
+}
+
+impl CardSource {
+    /// Stable name used by the UI.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CardSource::Software => "software",
+            CardSource::Pcsc { .. } => "pcsc",
+        }
+    }
+
+    /// The reader's name, if one was chosen.
+    pub fn reader(&self) -> &str {
+        match self {
+            CardSource::Software => "",
+            CardSource::Pcsc { reader } => reader.as_deref().unwrap_or(""),
+        }
+    }
+}

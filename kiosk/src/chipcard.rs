@@ -5,14 +5,16 @@
 //! card (demo mode, tests). The access key is what the kiosk gets from the card's MRZ; with a
 //! PC/SC reader the same `read_card` runs over `xaso_idcard::transport` instead.
 
+use xaso_idcard::MrzKey;
+use xaso_idcard::error::{CardError, TransportError};
 use xaso_idcard::pa::TrustStore;
 use xaso_idcard::reader::{AccessKey, CardRead, ReadOptions, read_card_with};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
-use xaso_idcard::transport::{InProcess, Transport};
+use xaso_idcard::transport::{Canceller, CardWatcher, InProcess, PcscTransport, Transport};
 use xaso_services::CardField;
 
-use crate::card::{CardEvent, CardIdentity, CardProblem};
+use crate::card::{CardEvent, CardIdentity, CardProblem, CardSource};
 use crate::shell::CardReader;
 
 /// What the kiosk keeps of a card read: the catalog's card fields and the verdict of
@@ -28,26 +30,41 @@ pub fn identity_of(read: &CardRead) -> CardIdentity {
 
 /// Reads a card over any transport and reports it as the kiosk's card events.
 pub fn read_events<T: Transport>(t: &mut T, key: &AccessKey, trust: &TrustStore) -> Vec<CardEvent> {
+    vec![CardEvent::Present, read_outcome(t, key, trust)]
+}
+
+/// Reads a card over any transport: [`CardEvent::Read`] or [`CardEvent::Failed`].
+pub fn read_outcome<T: Transport>(t: &mut T, key: &AccessKey, trust: &TrustStore) -> CardEvent {
     // The kiosk does not need the portrait: skip DG2 (faster, less personal data in memory).
     let opts = ReadOptions {
         read_face: false,
         ..ReadOptions::default()
     };
     match read_card_with(t, key, trust, &opts) {
-        Ok(read) => vec![
-            CardEvent::Present,
-            CardEvent::Read {
-                identity: identity_of(&read),
-                verified: read.passive_auth.verified,
-            },
-        ],
+        Ok(read) => CardEvent::Read {
+            identity: identity_of(&read),
+            verified: read.passive_auth.verified,
+        },
         Err(e) => {
+            // The error names what failed (no personal data).
             tracing::warn!("card read failed: {e}");
-            vec![
-                CardEvent::Present,
-                CardEvent::Failed(CardProblem::Unreadable),
-            ]
+            CardEvent::Failed(problem_of(&e))
         }
+    }
+}
+
+/// What the resident can do about a failed read.
+pub fn problem_of(e: &CardError) -> CardProblem {
+    match e {
+        CardError::CardRemoved
+        | CardError::Transport(TransportError::CardRemoved | TransportError::NoCard) => {
+            CardProblem::RemovedTooEarly
+        }
+        CardError::Transport(
+            TransportError::NoReader | TransportError::Cancelled | TransportError::Reader(_),
+        ) => CardProblem::ReaderUnavailable,
+        CardError::NotAnIdCard => CardProblem::NotAnIdCard,
+        _ => CardProblem::Unreadable,
     }
 }
 
@@ -125,6 +142,204 @@ impl CardReader for SoftCardReader {
             vec![CardEvent::Removed]
         } else {
             Vec::new()
+        }
+    }
+}
+
+/// Where the access key for a PC/SC card comes from.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("--mrz takes DOCNO,DOB,EXPIRY (e.g. 303001234,2003-05-17,2028-05-17)")]
+    MrzFormat,
+    #[error("MRZ data: {0}")]
+    Mrz(#[from] CardError),
+    #[error("identity file: {0}")]
+    Identity(#[from] xaso_idcard::softcard::IdentityError),
+}
+
+/// The access key from `DOCNO,DOB,EXPIRY` (document number or the 12-digit ID number; dates
+/// as YYYY-MM-DD, YYMMDD or DD/MM/YYYY).
+pub fn mrz_key_from_arg(s: &str) -> Result<AccessKey, KeyError> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [doc, dob, expiry] = parts.as_slice() else {
+        return Err(KeyError::MrzFormat);
+    };
+    let key = if doc.len() == 12 && doc.chars().all(|c| c.is_ascii_digit()) {
+        MrzKey::from_id_number(doc, dob, expiry)?
+    } else {
+        MrzKey::new(doc, dob, expiry)?
+    };
+    Ok(AccessKey::Mrz(key))
+}
+
+/// The access key of a synthetic identity: a TOML identity file (as given to
+/// `xaso-card emulate --identity FILE`) or the name of one of idcard's built-in identities.
+pub fn identity_key(file_or_name: &str) -> Result<AccessKey, KeyError> {
+    let path = std::path::Path::new(file_or_name);
+    let identity = if path.exists() {
+        Identity::load(path)?
+    } else {
+        Identity::builtin_named(file_or_name)?
+    };
+    Ok(AccessKey::Mrz(identity.mrz_key()?))
+}
+
+/// True if pcscd answers and lists a reader (`reader`, or any).
+pub fn pcsc_reader_available(reader: Option<&str>) -> bool {
+    match xaso_idcard::transport::list_readers() {
+        Ok(names) => names.iter().any(|n| reader.is_none_or(|r| r == n)),
+        Err(e) => {
+            tracing::info!("PC/SC not available: {e}");
+            false
+        }
+    }
+}
+
+/// A PC/SC reader through pcscd. A thread waits for a card (cancellable), reads it with the
+/// access key, waits for its removal and reports all of it as [`CardEvent`]s, which the
+/// shell collects with [`CardReader::poll`].
+pub struct PcscCardReader {
+    reader: Option<String>,
+    events: std::sync::mpsc::Receiver<CardEvent>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    canceller: Canceller,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PcscCardReader {
+    /// Starts watching `reader` (or every reader). Fails only if pcscd cannot be reached.
+    pub fn start(
+        reader: Option<String>,
+        key: AccessKey,
+        trust: TrustStore,
+    ) -> Result<PcscCardReader, TransportError> {
+        let watcher = CardWatcher::new()?;
+        let canceller = watcher.canceller();
+        let (tx, events) = std::sync::mpsc::channel();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            let reader = reader.clone();
+            std::thread::Builder::new()
+                .name("xaso-card-reader".into())
+                .spawn(move || watch(&watcher, reader.as_deref(), &key, &trust, &tx, &stop))
+                .map_err(|e| {
+                    TransportError::Reader(format!("cannot start the reader thread: {e}"))
+                })?
+        };
+        tracing::info!(
+            "card source: PC/SC reader {}",
+            reader.as_deref().unwrap_or("(any)")
+        );
+        Ok(PcscCardReader {
+            reader,
+            events,
+            stop,
+            canceller,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Longest single wait of the reader thread.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn watch(
+    watcher: &CardWatcher,
+    reader: Option<&str>,
+    key: &AccessKey,
+    trust: &TrustStore,
+    tx: &std::sync::mpsc::Sender<CardEvent>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let stopped = || stop.load(Ordering::Relaxed);
+    let mut reader_down = false;
+    // The reader is missing or pcscd stopped: say so once, then look again every second.
+    let unavailable = |down: &mut bool, e: &TransportError| {
+        if !*down {
+            tracing::warn!("card reader unavailable: {e}");
+            let _ = tx.send(CardEvent::Failed(CardProblem::ReaderUnavailable));
+            *down = true;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    };
+    // Waits are bounded so that a cancel arriving between two waits is not lost: the stop
+    // flag is looked at again at least every WAIT.
+    while !stopped() {
+        let name = match watcher.wait_for_card(reader, Some(WAIT)) {
+            Ok(name) => name,
+            Err(_) if stopped() => return,
+            Err(TransportError::Timeout) => continue,
+            Err(e) => {
+                unavailable(&mut reader_down, &e);
+                continue;
+            }
+        };
+        reader_down = false;
+        tracing::info!("card present in the PC/SC reader");
+        if tx.send(CardEvent::Present).is_err() {
+            return;
+        }
+        let outcome = match PcscTransport::connect(&name) {
+            Ok(mut t) => read_outcome(&mut t, key, trust),
+            Err(e) => {
+                tracing::warn!("cannot connect to the card: {e}");
+                CardEvent::Failed(problem_of(&CardError::from(e)))
+            }
+        };
+        if tx.send(outcome).is_err() {
+            return;
+        }
+        loop {
+            match watcher.wait_for_removal(&name, Some(WAIT)) {
+                Ok(()) => break,
+                Err(_) if stopped() => return,
+                Err(TransportError::Timeout) => continue,
+                Err(e) => {
+                    tracing::warn!("waiting for the card's removal: {e}");
+                    break;
+                }
+            }
+        }
+        tracing::info!("card removed from the PC/SC reader");
+        if tx.send(CardEvent::Removed).is_err() {
+            return;
+        }
+    }
+}
+
+impl CardReader for PcscCardReader {
+    fn residents(&self) -> Vec<(String, String, String)> {
+        Vec::new()
+    }
+
+    /// A real card is placed by hand, not by the kiosk.
+    fn place(&mut self, _resident: &str) -> Vec<CardEvent> {
+        Vec::new()
+    }
+
+    fn remove(&mut self) -> Vec<CardEvent> {
+        Vec::new()
+    }
+
+    fn poll(&mut self) -> Vec<CardEvent> {
+        self.events.try_iter().collect()
+    }
+
+    fn source(&self) -> CardSource {
+        CardSource::Pcsc {
+            reader: self.reader.clone(),
+        }
+    }
+}
+
+impl Drop for PcscCardReader {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.canceller.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }

@@ -6,18 +6,26 @@
 //! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
 //!                                                      headless runs the scripted journey
 //! xaso-kiosk --screenshots DIR                         render every screen to PNG and exit
+//! xaso-kiosk [--demo] --card pcsc [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE]
+//!            [--csca FILE]                              read cards through pcscd
 //! ```
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use xaso_kiosk::chipcard::SoftCardReader;
+use xaso_idcard::testpki::TestPki;
+use xaso_idcard::{AccessKey, TrustStore};
+use xaso_kiosk::chipcard::{
+    PcscCardReader, SoftCardReader, identity_key, mrz_key_from_arg, pcsc_reader_available,
+};
 use xaso_kiosk::core::IdlePolicy;
 use xaso_kiosk::demo::write_sample_papers;
 use xaso_kiosk::link;
 use xaso_kiosk::setup::{KioskConfig, build};
+use xaso_kiosk::shell::CardReader;
 use xaso_kiosk::shell::{Clock, ManualClock, ReceiptOutput, SystemClock};
+use xaso_kiosk::tour::DEMO_RESIDENT;
 use xaso_kiosk::tour::{Camera, Headless, scripted_journey};
 use xaso_kiosk::ui::AppWindow;
 use xaso_sync::client::Identity;
@@ -36,6 +44,21 @@ struct Args {
     hub: Option<String>,
     hub_ca: Option<PathBuf>,
     enrol: Option<String>,
+    card: CardChoice,
+    reader: Option<String>,
+    mrz: Option<String>,
+    identity: Option<String>,
+    csca: Option<PathBuf>,
+}
+
+/// `--card`: where the kiosk reads cards.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum CardChoice {
+    /// PC/SC when pcscd lists a reader and an access key is known, else the software card.
+    #[default]
+    Auto,
+    Software,
+    Pcsc,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -62,12 +85,25 @@ fn parse_args() -> anyhow::Result<Args> {
             "--hub" => args.hub = Some(value("--hub")?),
             "--hub-ca" => args.hub_ca = Some(value("--hub-ca")?.into()),
             "--enrol" => args.enrol = Some(value("--enrol")?),
+            "--card" => {
+                args.card = match value("--card")?.as_str() {
+                    "auto" => CardChoice::Auto,
+                    "software" => CardChoice::Software,
+                    "pcsc" => CardChoice::Pcsc,
+                    other => bail!("--card takes auto, software or pcsc, not `{other}`"),
+                }
+            }
+            "--reader" => args.reader = Some(value("--reader")?),
+            "--mrz" => args.mrz = Some(value("--mrz")?),
+            "--identity" => args.identity = Some(value("--identity")?),
+            "--csca" => args.csca = Some(value("--csca")?.into()),
             "--help" | "-h" => {
                 let mut out = std::io::stdout().lock();
                 writeln!(
                     out,
                     "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store DIR] \
-                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]]"
+                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]] \
+                     [--card auto|software|pcsc] [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE] [--csca FILE]"
                 )?;
                 std::process::exit(0);
             }
@@ -102,6 +138,12 @@ fn main() -> anyhow::Result<()> {
         args.headless = true;
     }
     if tour_only || args.headless {
+        if args.card == CardChoice::Pcsc {
+            bail!(
+                "--card pcsc needs the touch app on a display; the headless demo and the \
+                 screenshot tour use the software card"
+            );
+        }
         return run_headless(args);
     }
     if !has_display() {
@@ -184,6 +226,7 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     let identity = hub_identity(&args, &dir)?;
     let mut cfg = config(&args, &dir, identity.as_ref());
     cfg.speech = false;
+    tracing::info!("card source: in-process software card (scripted journey)");
     let app = build(ui, cfg, clock, Box::new(SoftCardReader::new()?))?;
     headless.render(1080, 1920);
     let mut camera = Camera {
@@ -246,7 +289,7 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
 fn run_windowed(args: Args) -> anyhow::Result<()> {
     let dir = work_dir(&args)?;
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
-    let card: Box<dyn xaso_kiosk::shell::CardReader> = Box::new(SoftCardReader::new()?);
+    let card = card_reader(&args)?;
     let identity = hub_identity(&args, &dir)?;
     let app = build(
         ui,
@@ -267,4 +310,76 @@ fn run_windowed(args: Args) -> anyhow::Result<()> {
         cancel.cancel();
     }
     Ok(())
+}
+
+/// The access key for PC/SC cards: `--mrz`, `--identity`, or with `--demo` the scripted demo
+/// resident's (the identity `cargo xtask demo` puts on the software card with
+/// `xaso-card emulate --identity`).
+fn access_key(args: &Args) -> anyhow::Result<Option<AccessKey>> {
+    if let Some(mrz) = &args.mrz {
+        return Ok(Some(mrz_key_from_arg(mrz)?));
+    }
+    if let Some(identity) = &args.identity {
+        return Ok(Some(
+            identity_key(identity).with_context(|| format!("--identity {identity}"))?,
+        ));
+    }
+    if args.demo {
+        return Ok(Some(identity_key(DEMO_RESIDENT)?));
+    }
+    Ok(None)
+}
+
+/// CSCA certificates passive authentication trusts: `--csca FILE` (ICAO master list, PEM or
+/// DER), and in demo mode also the test CSCA the synthetic cards are signed with.
+fn trust_store(args: &Args) -> anyhow::Result<TrustStore> {
+    let mut trust = if args.demo {
+        TestPki::default_test()
+            .context("the test PKI")?
+            .trust_store()
+    } else {
+        TrustStore::new()
+    };
+    if let Some(csca) = &args.csca {
+        trust
+            .add_file(csca)
+            .with_context(|| format!("cannot load the CSCA file {}", csca.display()))?;
+    }
+    Ok(trust)
+}
+
+fn card_reader(args: &Args) -> anyhow::Result<Box<dyn CardReader>> {
+    let software = || -> anyhow::Result<Box<dyn CardReader>> {
+        tracing::info!("card source: in-process software card (demo residents)");
+        Ok(Box::new(SoftCardReader::new()?))
+    };
+    let key = access_key(args)?;
+    match args.card {
+        CardChoice::Software => software(),
+        CardChoice::Auto => match key {
+            Some(key) if pcsc_reader_available(args.reader.as_deref()) => Ok(Box::new(
+                PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
+                    .context("cannot watch the PC/SC reader")?,
+            )),
+            _ => software(),
+        },
+        CardChoice::Pcsc => {
+            let Some(key) = key else {
+                bail!(
+                    "--card pcsc needs the card's access key: --mrz DOCNO,DOB,EXPIRY or \
+                     --identity FILE (or --demo for the demo resident)"
+                );
+            };
+            if !pcsc_reader_available(args.reader.as_deref()) {
+                tracing::warn!(
+                    "no PC/SC reader {} yet: the kiosk waits for one to be connected",
+                    args.reader.as_deref().unwrap_or("")
+                );
+            }
+            Ok(Box::new(
+                PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
+                    .context("cannot reach pcscd (is it running?)")?,
+            ))
+        }
+    }
 }

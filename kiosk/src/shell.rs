@@ -97,6 +97,15 @@ pub trait CardReader {
     fn place(&mut self, resident: &str) -> Vec<CardEvent>;
     /// Takes the card away.
     fn remove(&mut self) -> Vec<CardEvent>;
+    /// Events that happened on their own since the last call (a real reader: a card was
+    /// placed, read or taken away). Called from the shell's timer.
+    fn poll(&mut self) -> Vec<CardEvent> {
+        Vec::new()
+    }
+    /// Where the cards come from.
+    fn source(&self) -> crate::card::CardSource {
+        crate::card::CardSource::Software
+    }
 }
 
 /// Where the receipt goes.
@@ -151,7 +160,12 @@ impl App {
             last_spoken: None,
         }));
         wire(&ui, &shell);
-        ui.set_demo(!shell.borrow().p.card.residents().is_empty());
+        {
+            let source = shell.borrow().p.card.source();
+            ui.set_demo(!shell.borrow().p.card.residents().is_empty());
+            ui.set_card_source(source.kind().into());
+            ui.set_card_reader(source.reader().into());
+        }
         shell.borrow_mut().refresh();
         App { ui, shell }
     }
@@ -397,6 +411,11 @@ impl Shell {
     }
 
     fn tick(&mut self) {
+        let card_events = self.p.card.poll();
+        if !card_events.is_empty() {
+            self.card_events(card_events);
+            self.refresh();
+        }
         let now = self.p.clock.now();
         let effects = self.p.kiosk.tick(now);
         let countdown = self.p.kiosk.idle_countdown(now);

@@ -113,6 +113,10 @@ fn type_text(app: &App, text: &str) {
     }
 }
 
+/// The demo's resident: idcard's synthetic identity `nguyen-thi-mai-anh` (the scripted
+/// journey places her software card; with `--card pcsc --demo` her card's access key is used).
+pub const DEMO_RESIDENT: &str = "nguyen-thi-mai-anh";
+
 /// The scripted resident: Nguyễn Thị Mai Anh (a synthetic identity on the software chip
 /// card) registers the birth of her son through the "birth of
 /// a child" life event, attaching two photos of the birth certificate, then rates the
@@ -134,7 +138,7 @@ pub fn scripted_journey(
         .borrow_mut()
         .card_event(CardEvent::Failed(CardProblem::RemovedTooEarly));
     camera.shot("card-error")?;
-    ui.invoke_choose_resident("nguyen-thi-mai-anh".into());
+    ui.invoke_choose_resident(DEMO_RESIDENT.into());
     camera.shot("card-verified")?;
     ui.invoke_card_continue();
     camera.shot("services")?;

@@ -1,0 +1,205 @@
+//! The kiosk reading a chip card through the real PC/SC stack: pcscd + vsmartcard-vpcd with
+//! idcard's software card inserted over vpcd's socket (started with idcard's public
+//! `pcscd::Pcscd::ensure` and `vpcd::serve`, as idcard's own PC/SC tests do). The kiosk's
+//! `PcscCardReader` waits for the card, reads it (BAC, secure messaging, passive
+//! authentication) and reports its removal; the window is driven through accessible labels.
+//! In the nextest group `pcsc` (one pcscd, fixed vpcd ports).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::ElementHandle;
+use slint::{ComponentHandle, Model};
+use xaso_idcard::pcscd::{Pcscd, VPCD_READER};
+use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
+use xaso_idcard::testpki::TestPki;
+use xaso_idcard::vpcd::{self, ServeEnd, VpcdOptions};
+use xaso_kiosk::chipcard::{PcscCardReader, identity_key};
+use xaso_kiosk::core::IdlePolicy;
+use xaso_kiosk::demo::write_sample_papers;
+use xaso_kiosk::setup::{KioskConfig, build};
+use xaso_kiosk::shell::{App, ManualClock, ReceiptOutput};
+use xaso_kiosk::ui::AppWindow;
+
+const RESIDENT: &str = "nguyen-thi-mai-anh";
+
+fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
+    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
+    if !found.is_empty() {
+        return found;
+    }
+    let _ = ui.window().take_snapshot();
+    ElementHandle::find_by_accessible_label(ui, label).collect()
+}
+
+fn tap(ui: &AppWindow, label: &str) {
+    let found = elements(ui, label);
+    assert!(
+        !found.is_empty(),
+        "no element labelled {label:?} on screen {:?}",
+        ui.get_screen()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+fn value_of(ui: &AppWindow, label: &str) -> String {
+    let found = elements(ui, label);
+    assert!(!found.is_empty(), "no element labelled {label:?}");
+    found[0].accessible_value().unwrap_or_default().to_string()
+}
+
+fn field_source(ui: &AppWindow, id: &str) -> String {
+    let fields = ui.get_fields();
+    (0..fields.row_count())
+        .filter_map(|i| fields.row_data(i))
+        .find(|f| f.id == id)
+        .map(|f| f.source.to_string())
+        .unwrap_or_default()
+}
+
+/// Runs the kiosk's timer (which collects the reader thread's events) until `done`.
+fn tick_until(app: &App, what: &str, done: impl Fn(&AppWindow) -> bool) {
+    let start = Instant::now();
+    while !done(&app.ui) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what} (screen {:?}, card state {:?})",
+            app.ui.get_screen(),
+            app.ui.get_card_state()
+        );
+        app.tick();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The software card on vpcd's first reader until `remove`.
+struct Inserted {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<std::io::Result<ServeEnd>>>,
+}
+
+impl Inserted {
+    fn new(mut card: SoftCard) -> Inserted {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle =
+            std::thread::spawn(move || vpcd::serve(&mut card, &VpcdOptions::default(), &s2));
+        Inserted {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn remove(mut self) -> ServeEnd {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap().unwrap()
+    }
+}
+
+impl Drop for Inserted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[test]
+fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
+    let _pcscd = Pcscd::ensure().expect("pcscd with vsmartcard-vpcd");
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_sample_papers(&dir.path().join("papers")).unwrap();
+    let pki = TestPki::default_test().unwrap();
+    let reader = PcscCardReader::start(
+        Some(VPCD_READER.into()),
+        identity_key(RESIDENT).unwrap(),
+        pki.trust_store(),
+    )
+    .unwrap();
+    let app = build(
+        AppWindow::new().unwrap(),
+        KioskConfig {
+            store: Some(dir.path().join("store")),
+            device_id: "kiosk-pcsc-test".into(),
+            commune: "79001".into(),
+            device: 4,
+            papers_dir: dir.path().join("papers"),
+            receipt: ReceiptOutput::default(),
+            idle: IdlePolicy::default(),
+            speech: false,
+        },
+        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
+        Box::new(reader),
+    )
+    .unwrap();
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    let ui = &app.ui;
+
+    // The tap-card step: no demo resident picker, the card source says PC/SC.
+    assert_eq!(ui.get_screen(), "home");
+    tap(ui, "Chạm thẻ căn cước");
+    assert_eq!(ui.get_screen(), "identify");
+    assert_eq!(ui.get_card_state(), "waiting");
+    assert!(!ui.get_demo());
+    assert!(elements(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh").is_empty());
+    assert_eq!(
+        elements(ui, "Nguồn thẻ: đầu đọc thẻ PC/SC (Virtual PCD 00 00)").len(),
+        1
+    );
+
+    // The resident places her card on the reader.
+    let identity = Identity::builtin_named(RESIDENT).unwrap();
+    let card = Inserted::new(SoftCard::new(CardFiles::build(&identity, &pki).unwrap()));
+    tick_until(&app, "the card to be read", |ui| {
+        ui.get_card_state() != "waiting" && ui.get_card_state() != "reading"
+    });
+    assert_eq!(
+        ui.get_card_state(),
+        "verified",
+        "{:?}",
+        ui.get_card_problem()
+    );
+    assert_eq!(ui.get_card_name(), identity.full_name.as_str());
+
+    // The form is pre-filled from the card read over PC/SC, and marked as from the card.
+    tap(ui, "Tiếp tục");
+    assert_eq!(ui.get_screen(), "services");
+    tap(ui, "Sinh con");
+    tap(ui, "Đăng ký khai sinh");
+    assert_eq!(ui.get_screen(), "form");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên người yêu cầu"),
+        identity.full_name
+    );
+    assert_eq!(
+        value_of(ui, "Số định danh cá nhân người yêu cầu"),
+        identity.id_number
+    );
+    assert_eq!(field_source(ui, "requester_full_name"), "card");
+    assert_eq!(field_source(ui, "requester_id_number"), "card");
+    assert!(app.shell.borrow().kiosk().card().is_some());
+
+    // Taking the card away wipes the session.
+    assert_eq!(card.remove(), ServeEnd::Stopped);
+    tick_until(&app, "the removal to wipe the session", |ui| {
+        ui.get_screen() == "home"
+    });
+    assert!(app.shell.borrow().kiosk().card().is_none());
+    assert_eq!(ui.get_card_name(), "");
+}
