@@ -288,6 +288,13 @@ fn watch(
                 CardEvent::Failed(problem_of(&CardError::from(e)))
             }
         };
+        match &outcome {
+            CardEvent::Read { verified, .. } => {
+                tracing::info!("card read over PC/SC; passive authentication verified: {verified}");
+            }
+            CardEvent::Failed(p) => tracing::info!("card not read: {}", p.as_str()),
+            _ => {}
+        }
         if tx.send(outcome).is_err() {
             return;
         }

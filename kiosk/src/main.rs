@@ -54,7 +54,8 @@ struct Args {
 /// `--card`: where the kiosk reads cards.
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
 enum CardChoice {
-    /// PC/SC when pcscd lists a reader and an access key is known, else the software card.
+    /// PC/SC when `--mrz` or `--identity` is given and pcscd lists a reader, else the
+    /// software card (as before PC/SC support).
     #[default]
     Auto,
     Software,
@@ -356,11 +357,18 @@ fn card_reader(args: &Args) -> anyhow::Result<Box<dyn CardReader>> {
     let key = access_key(args)?;
     match args.card {
         CardChoice::Software => software(),
+        // Auto: PC/SC only when the card's key was given (--mrz / --identity); the demo's
+        // resident picker stays unless --card pcsc is asked for.
         CardChoice::Auto => match key {
-            Some(key) if pcsc_reader_available(args.reader.as_deref()) => Ok(Box::new(
-                PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
-                    .context("cannot watch the PC/SC reader")?,
-            )),
+            Some(key)
+                if (args.mrz.is_some() || args.identity.is_some())
+                    && pcsc_reader_available(args.reader.as_deref()) =>
+            {
+                Ok(Box::new(
+                    PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
+                        .context("cannot watch the PC/SC reader")?,
+                ))
+            }
             _ => software(),
         },
         CardChoice::Pcsc => {
