@@ -366,8 +366,80 @@ fn demo(extra: &[String]) -> Result<()> {
             .arg("--screenshots")
             .arg(demo_dir.join("screenshots"));
     }
+    if has_display() {
+        match start_card_reader(&mut children) {
+            Ok(reader) => {
+                eprintln!(
+                    "xtask: the software ID card ({DEMO_RESIDENT}) sits in the PC/SC reader \
+                     \"{reader}\" (pcscd + vpcd); the kiosk reads it through PC/SC"
+                );
+                kiosk.args([
+                    "--card",
+                    "pcsc",
+                    "--reader",
+                    reader,
+                    "--identity",
+                    DEMO_RESIDENT,
+                ]);
+            }
+            Err(e) => eprintln!(
+                "xtask: no PC/SC reader for the demo ({e:#}); the kiosk reads the software \
+                 card in-process instead"
+            ),
+        }
+    } else {
+        eprintln!("xtask: headless, the scripted journey reads the software card in-process");
+    }
     kiosk.args(extra);
     run(&mut kiosk, "xaso-kiosk --demo")
+}
+
+/// The synthetic resident whose software card the demo puts in the reader.
+const DEMO_RESIDENT: &str = "nguyen-thi-mai-anh";
+
+fn pcscd_running() -> bool {
+    Command::new("pgrep")
+        .args(["-x", "pcscd"])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Starts pcscd (unless one runs) and the software card on vpcd's first reader.
+fn start_card_reader(children: &mut Children) -> Result<&'static str> {
+    let pcscd = Path::new("/usr/sbin/pcscd");
+    if !pcscd.exists() || !Path::new("/etc/reader.conf.d/vpcd").exists() {
+        bail!("pcscd or vsmartcard-vpcd is not installed");
+    }
+    if !pcscd_running() {
+        let child = Command::new(pcscd)
+            .arg("-f")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting pcscd")?;
+        children.0.push(("pcscd".into(), child));
+        // the software card retries its connection to vpcd, so waiting for pcscd's socket is
+        // enough
+        let socket = Path::new("/run/pcscd/pcscd.comm");
+        for _ in 0..50 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if !socket.exists() {
+            bail!("pcscd did not create {}", socket.display());
+        }
+    }
+    let card = Command::new(release_bin("xaso-card"))
+        .args(["emulate", "--identity", DEMO_RESIDENT])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("starting the software card")?;
+    children.0.push(("the software card".into(), card));
+    Ok("Virtual PCD 00 00")
 }
 
 fn machine() -> String {
