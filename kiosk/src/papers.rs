@@ -46,14 +46,31 @@ pub fn normalise(bytes: &[u8]) -> Result<PaperImage, PaperError> {
     let mut jpeg = Vec::with_capacity(rgb.as_raw().len() / 8);
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&rgb)?;
     jpeg.shrink_to_fit();
+    let (width, height) = (rgb.width(), rgb.height());
+    drop(rgb);
+    release_freed_memory();
     Ok(PaperImage {
         jpeg,
-        width: rgb.width(),
-        height: rgb.height(),
+        width,
+        height,
         preview_width: preview.width(),
         preview_height: preview.height(),
         preview_rgba: preview.into_raw(),
     })
+}
+
+/// Gives the memory of the decoded page (several MB) back to the system. glibc raises its
+/// mmap threshold after a large buffer is freed, so the next page's buffers come from the
+/// heap and stay resident after use; on a kiosk with little RAM that would grow with every
+/// page photographed.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes no pointers
+    // and is thread-safe in glibc.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Where the pictures of papers come from.

@@ -296,8 +296,12 @@ fn demo(extra: &[String]) -> Result<()> {
             "xaso-sync",
             "--bin",
             "xaso-hub",
+            "--package",
+            "xaso-idcard",
+            "--bin",
+            "xaso-card",
         ]),
-        "building the kiosk and the hub (release)",
+        "building the kiosk, the hub and the card tool (release)",
     )?;
     let demo_dir = root().join("target/demo");
     let hub_dir = demo_dir.join("hub");
