@@ -6,10 +6,12 @@
 // Test helpers outside #[test] functions unwrap too: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::{elements, tap, value_of};
+
 use std::path::Path;
 use std::time::Duration;
 
-use i_slint_backend_testing::ElementHandle;
 use slint::{ComponentHandle, Model};
 use xaso_kiosk::card::CardEvent;
 use xaso_kiosk::chipcard::SoftCardReader;
@@ -23,33 +25,6 @@ use xaso_services::dossier::{Dossier, DossierState};
 use xaso_services::tracking::TrackingCode;
 
 const COMMUNE: &str = "79001";
-
-fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
-    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
-    if !found.is_empty() {
-        return found;
-    }
-    // Scrolled content is laid out (and its repeated elements created) when drawn: draw
-    // the window once, as the screen would, and look again.
-    let _ = ui.window().take_snapshot();
-    ElementHandle::find_by_accessible_label(ui, label).collect()
-}
-
-fn tap(ui: &AppWindow, label: &str) {
-    let found = elements(ui, label);
-    assert!(
-        !found.is_empty(),
-        "no element labelled {label:?} on screen {:?}",
-        ui.get_screen()
-    );
-    found[0].invoke_accessible_default_action();
-}
-
-fn value_of(ui: &AppWindow, label: &str) -> String {
-    let found = elements(ui, label);
-    assert!(!found.is_empty(), "no element labelled {label:?}");
-    found[0].accessible_value().unwrap_or_default().to_string()
-}
 
 fn description_of(ui: &AppWindow, label: &str) -> String {
     let found = elements(ui, label);

@@ -7,12 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::{elements, tap, value_of};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
 use slint::{ComponentHandle, Model};
 use xaso_idcard::pcscd::{Pcscd, VPCD_READER};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
@@ -26,31 +28,6 @@ use xaso_kiosk::shell::{App, ManualClock, ReceiptOutput};
 use xaso_kiosk::ui::AppWindow;
 
 const RESIDENT: &str = "nguyen-thi-mai-anh";
-
-fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
-    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
-    if !found.is_empty() {
-        return found;
-    }
-    let _ = ui.window().take_snapshot();
-    ElementHandle::find_by_accessible_label(ui, label).collect()
-}
-
-fn tap(ui: &AppWindow, label: &str) {
-    let found = elements(ui, label);
-    assert!(
-        !found.is_empty(),
-        "no element labelled {label:?} on screen {:?}",
-        ui.get_screen()
-    );
-    found[0].invoke_accessible_default_action();
-}
-
-fn value_of(ui: &AppWindow, label: &str) -> String {
-    let found = elements(ui, label);
-    assert!(!found.is_empty(), "no element labelled {label:?}");
-    found[0].accessible_value().unwrap_or_default().to_string()
-}
 
 fn field_source(ui: &AppWindow, id: &str) -> String {
     let fields = ui.get_fields();
