@@ -76,6 +76,19 @@ fn card_for(name: &str, pki: &TestPki) -> (Identity, SoftCard) {
     (id, card)
 }
 
+/// Reads the card in the reader with the MRZ key of `id`, trusting the test CSCA.
+fn read_with_card_key(
+    t: &mut PcscTransport,
+    id: &Identity,
+    pki: &TestPki,
+) -> Result<xaso_idcard::reader::CardRead, CardError> {
+    read_card(
+        t,
+        &AccessKey::Mrz(id.mrz_key().unwrap()),
+        &pki.trust_store(),
+    )
+}
+
 fn connect() -> PcscTransport {
     let w = CardWatcher::new().unwrap();
     let reader = w
@@ -93,12 +106,7 @@ fn pcsc_bac_read_verifies() {
     let _ins = Inserted::new(card, None);
     let mut t = connect();
     assert_eq!(t.atr().unwrap(), xaso_idcard::softcard::ATR);
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
     assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 15]);
     assert_eq!(r.dg15.as_ref().unwrap().algorithm, "1.2.840.10045.2.1");
@@ -125,12 +133,7 @@ fn pcsc_short_apdus_when_card_refuses_extended() {
     card.extended_length = false;
     let _ins = Inserted::new(card, None);
     let mut t = connect();
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
     assert!(!r.stats.extended_length);
     assert_eq!(r.stats.read_size, 0xDF);
@@ -154,12 +157,7 @@ fn pcsc_get_response_chains_are_collected() {
     card.t0_chunk = Some(100);
     let _ins = Inserted::new(card, None);
     let mut t = connect();
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
     assert_eq!(*r.personal.as_ref().unwrap(), id.personal_data());
 }
@@ -178,12 +176,7 @@ fn pcsc_wrong_mrz_is_access_denied() {
     assert_eq!(err, CardError::AccessDenied);
     assert_eq!(err.to_string(), "access denied, check the card details");
     // The right key still works on the same card afterwards.
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(r.passive_auth.verified);
 }
 
@@ -194,12 +187,7 @@ fn pcsc_card_removed_mid_read() {
     let (id, card) = card_for("dang-minh-khoa", &pki);
     let ins = Inserted::new(card, Some(9));
     let mut t = connect();
-    let err = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap_err();
+    let err = read_with_card_key(&mut t, &id, &pki).unwrap_err();
     assert_eq!(err, CardError::CardRemoved);
     assert_eq!(
         err.to_string(),
@@ -211,12 +199,7 @@ fn pcsc_card_removed_mid_read() {
     let (_, card) = card_for("dang-minh-khoa", &pki);
     let _ins = Inserted::new(card, None);
     let mut t = connect();
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(r.passive_auth.verified);
 }
 
@@ -229,12 +212,7 @@ fn pcsc_tampered_data_group_fails_passive_auth() {
     assert!(files.tamper(13));
     let _ins = Inserted::new(SoftCard::new(files), None);
     let mut t = connect();
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert!(!r.passive_auth.verified);
     assert_eq!(
         r.passive_auth.failures,
@@ -342,12 +320,7 @@ fn pcsc_pace_read_verifies() {
     let (id, card) = card_for("ho-van-pao", &pki);
     let _ins = Inserted::new(card, None);
     let mut t = connect();
-    let r = read_card(
-        &mut t,
-        &AccessKey::Mrz(id.mrz_key().unwrap()),
-        &pki.trust_store(),
-    )
-    .unwrap();
+    let r = read_with_card_key(&mut t, &id, &pki).unwrap();
     assert_eq!(r.access, xaso_idcard::reader::AccessProtocol::Pace);
     assert!(r.passive_auth.verified, "{:?}", r.passive_auth);
     assert_eq!(r.passive_auth.data_groups_ok, vec![1, 2, 13, 14, 15]);
