@@ -116,6 +116,20 @@ fn roots(ca_pem: &str) -> Result<rustls::RootCertStore, Error> {
     Ok(roots)
 }
 
+/// The reply itself when the hub accepted the request, else [`Error::Refused`] with the
+/// status and the hub's message.
+async fn accepted(response: reqwest::Response) -> Result<reqwest::Response, Error> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let message = response.text().await.unwrap_or_default();
+    Err(Error::Refused {
+        status: status.as_u16(),
+        message,
+    })
+}
+
 fn net_err(e: reqwest::Error) -> Error {
     Error::Network(format!("{e:#}"))
 }
@@ -155,14 +169,7 @@ pub async fn enrol(hub_url: &str, ca_pem: &str, code: &str) -> Result<Identity, 
         .send()
         .await
         .map_err(net_err)?;
-    let status = response.status();
-    if !status.is_success() {
-        let message = response.text().await.unwrap_or_default();
-        return Err(Error::Refused {
-            status: status.as_u16(),
-            message,
-        });
-    }
+    let response = accepted(response).await?;
     let answer: EnrolResponse = response.json().await.map_err(net_err)?;
     Ok(Identity {
         device_id: answer.device_id,
@@ -501,15 +508,7 @@ impl SyncClient {
                 .send()
                 .await
                 .map_err(net_err)?;
-            let status = response.status();
-            if !status.is_success() {
-                let message = response.text().await.unwrap_or_default();
-                return Err(Error::Refused {
-                    status: status.as_u16(),
-                    message,
-                });
-            }
-            let mut response = response;
+            let mut response = accepted(response).await?;
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(net_err)? {
                 progress
