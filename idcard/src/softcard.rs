@@ -648,15 +648,10 @@ impl SoftCard {
                 None => return resp(sw::CONDITIONS_NOT_SATISFIED),
             }
         };
-        if file != fid::CARD_ACCESS && self.sm.is_none() {
-            return resp(sw::SECURITY_NOT_SATISFIED);
-        }
-        let Some(data) = self.files.file(file) else {
-            return resp(sw::FILE_NOT_FOUND);
+        let data = match self.readable(file, offset) {
+            Ok(data) => data,
+            Err(refused) => return refused,
         };
-        if offset > data.len() {
-            return resp(sw::OFFSET_OUTSIDE);
-        }
         let le = cmd.le.unwrap_or(256).min(self.max_read);
         let end = (offset + le).min(data.len());
         let sw = if end - offset < cmd.le.unwrap_or(256) {
@@ -668,6 +663,22 @@ impl SoftCard {
             data: data[offset..end].to_vec(),
             sw,
         }
+    }
+
+    /// The bytes of `file` for a READ BINARY at `offset`, or the answer refusing it: only
+    /// EF.CardAccess may be read before access control, and the offset must lie in the file.
+    fn readable(&self, file: u16, offset: usize) -> Result<&[u8], Response> {
+        if file != fid::CARD_ACCESS && self.sm.is_none() {
+            return Err(resp(sw::SECURITY_NOT_SATISFIED));
+        }
+        let data = self
+            .files
+            .file(file)
+            .ok_or_else(|| resp(sw::FILE_NOT_FOUND))?;
+        if offset > data.len() {
+            return Err(resp(sw::OFFSET_OUTSIDE));
+        }
+        Ok(data)
     }
 
     /// READ BINARY with odd INS: offset in DO54 (for offsets beyond 32 767), data in DO53.
@@ -684,15 +695,10 @@ impl SoftCard {
         let Some(file) = self.current else {
             return resp(sw::CONDITIONS_NOT_SATISFIED);
         };
-        if file != fid::CARD_ACCESS && self.sm.is_none() {
-            return resp(sw::SECURITY_NOT_SATISFIED);
-        }
-        let Some(data) = self.files.file(file) else {
-            return resp(sw::FILE_NOT_FOUND);
+        let data = match self.readable(file, offset) {
+            Ok(data) => data,
+            Err(refused) => return refused,
         };
-        if offset > data.len() {
-            return resp(sw::OFFSET_OUTSIDE);
-        }
         let want = cmd.le.unwrap_or(256).min(self.max_read).saturating_sub(5);
         let end = (offset + want).min(data.len());
         let sw = if end - offset < want {
