@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use xaso_sync::client::{self, Cancel, Progress, SyncClient};
 use xaso_sync::hub::{Hub, HubConfig, HubHandle, Role};
 use xaso_sync::link::{Cut, Direction, Link, LinkConfig};
@@ -35,6 +34,21 @@ async fn identity(hub: &Hub, addr: std::net::SocketAddr) -> client::Identity {
     )
     .await
     .unwrap()
+}
+
+/// Puts `count` synthetic dossiers into the hub's commune 79001.
+fn fill_hub(hub: &Hub, count: u64) {
+    hub.with_store(|s| {
+        for r in 0..count {
+            s.put(
+                &p("79001"),
+                &format!("HS-{r}"),
+                &xaso_sync::sample::dossier(r),
+            )
+            .unwrap();
+        }
+    })
+    .unwrap();
 }
 
 fn device_store(prefix: &str, records: u64) -> Store {
@@ -166,17 +180,7 @@ async fn first_sync_over_64_kbit_300_ms_completes_on_one_connection() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, addr, _handle) = start_hub(dir.path()).await;
     let id = identity(&hub, addr).await;
-    hub.with_store(|s| {
-        for r in 0..60 {
-            s.put(
-                &p("79001"),
-                &format!("HS-{r}"),
-                &xaso_sync::sample::dossier(r),
-            )
-            .unwrap();
-        }
-    })
-    .unwrap();
+    fill_hub(&hub, 60);
     let link = Link::start(
         addr,
         LinkConfig::slow(64_000, Duration::from_millis(300), 0.0),
@@ -213,7 +217,6 @@ async fn first_sync_over_64_kbit_300_ms_completes_on_one_connection() {
         )
     })
     .unwrap();
-    let _ = json!({});
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,17 +224,7 @@ async fn cancelling_a_slow_sync_keeps_what_was_saved() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, addr, _handle) = start_hub(dir.path()).await;
     let id = identity(&hub, addr).await;
-    hub.with_store(|s| {
-        for r in 0..40 {
-            s.put(
-                &p("79001"),
-                &format!("HS-{r}"),
-                &xaso_sync::sample::dossier(r),
-            )
-            .unwrap();
-        }
-    })
-    .unwrap();
+    fill_hub(&hub, 40);
     let link = Link::start(
         addr,
         LinkConfig::slow(64_000, Duration::from_millis(100), 0.0),
