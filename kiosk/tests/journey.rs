@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, tap, value_of};
+use common::{elements, install_testing_backend, tap, value_of};
 
 use std::path::Path;
 use std::time::Duration;
@@ -59,10 +59,6 @@ fn kiosk(device_id: &str, idle: IdlePolicy) -> Kiosk {
     kiosk_with(device_id, idle, Box::new(SoftCardReader::new().unwrap()))
 }
 
-thread_local! {
-    static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 fn kiosk_with(device_id: &str, idle: IdlePolicy, card: Box<dyn CardReader>) -> Kiosk {
     kiosk_in(tempfile::tempdir().unwrap(), device_id, idle, card)
 }
@@ -75,19 +71,7 @@ fn kiosk_in(
     idle: IdlePolicy,
     card: Box<dyn CardReader>,
 ) -> Kiosk {
-    if !BACKEND.get() {
-        // The testing backend with Slint's real software renderer: real font metrics, and
-        // snapshots (the receipt PNG) work.
-        slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-            i_slint_backend_testing::TestingBackendOptions {
-                mock_time: true,
-                threading: false,
-                renderer_name: Some("software".into()),
-            },
-        )))
-        .unwrap();
-        BACKEND.set(true);
-    }
+    install_testing_backend();
     write_sample_papers(&dir.path().join("papers")).unwrap();
     let ui = AppWindow::new().unwrap();
     let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, tap, value_of};
+use common::{elements, install_testing_backend, tap, value_of};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,14 +89,7 @@ impl Drop for Inserted {
 #[test]
 fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
     let _pcscd = Pcscd::ensure().expect("pcscd with vsmartcard-vpcd");
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .unwrap();
+    install_testing_backend();
     let dir = tempfile::tempdir().unwrap();
     write_sample_papers(&dir.path().join("papers")).unwrap();
     let pki = TestPki::default_test().unwrap();

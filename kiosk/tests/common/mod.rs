@@ -31,3 +31,24 @@ pub fn value_of(ui: &AppWindow, label: &str) -> String {
     assert!(!found.is_empty(), "no element labelled {label:?}");
     found[0].accessible_value().unwrap_or_default().to_string()
 }
+
+thread_local! {
+    static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs Slint's testing backend with the real software renderer (real font metrics,
+/// and snapshots work), once per test thread.
+pub fn install_testing_backend() {
+    if BACKEND.get() {
+        return;
+    }
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .unwrap();
+    BACKEND.set(true);
+}
