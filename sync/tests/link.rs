@@ -178,7 +178,7 @@ async fn a_cut_at_any_of_24_byte_offsets_then_reconnect_converges_without_loss_o
 async fn first_sync_over_64_kbit_300_ms_completes_on_one_connection() {
     // Scaled down from the 1,000-dossier acceptance run (which is in `cargo xtask bench sync`).
     let dir = tempfile::tempdir().unwrap();
-    let (hub, addr, _handle) = start_hub(dir.path()).await;
+    let (hub, addr, handle) = start_hub(dir.path()).await;
     let id = identity(&hub, addr).await;
     fill_hub(&hub, 60);
     let link = Link::start(
@@ -217,6 +217,10 @@ async fn first_sync_over_64_kbit_300_ms_completes_on_one_connection() {
         )
     })
     .unwrap();
+    // Stop the hub before the runtime and the process wind down, so no hub task is still
+    // inside the store when the process exits.
+    drop(client);
+    handle.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
