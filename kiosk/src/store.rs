@@ -5,15 +5,22 @@
 //!   (`<commune>/kiosk/<device id>`), so the sync client sends them to the commune hub
 //!   whenever a link exists, and status changes made at the commune come back the same way.
 //! * Drafts (the form being filled, kept for power-loss resume) and the photographed pages
-//!   stay in a local SQLite file next to it: drafts never leave the kiosk, pages are
-//!   content-addressed by SHA-256 and referenced from the dossier.
+//!   stay in a local SQLite file next to it (`local.sqlite`): drafts never leave the kiosk,
+//!   pages are content-addressed by SHA-256 and referenced from the dossier. The file is
+//!   encrypted with SQLCipher under a key derived from the device secret (`device.key`, the
+//!   same 0600 key file the record store uses; the local key is
+//!   SHA-256(`"xaso-kiosk local store v1"` ‖ secret), so the two files never share a key).
+//!   A wrong key is [`StoreError::WrongKey`] and leaves the file untouched; a plain SQLite
+//!   file left by an older kiosk is encrypted in place on first open (`sqlcipher_export`
+//!   into a new file that then replaces it; see [`open_local`]).
 //!
 //! A dossier is confirmed to the resident only after [`KioskStore::submit`] returns: the
 //! counter is saved before the dossier (a power cut can waste a code, never reuse one), and
 //! every write is durable (`synchronous = FULL`) when the call returns.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -36,6 +43,22 @@ pub enum StoreError {
     Lifecycle(#[from] xaso_services::dossier::LifecycleError),
     #[error("cannot create the store directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The local file cannot be decrypted with this device's key (the key file was replaced,
+    /// or the file belongs to another kiosk). Nothing was written to it.
+    #[error(
+        "the local store {path} cannot be opened with this device's key (wrong key, or not a Xã Số file); nothing was changed"
+    )]
+    WrongKey { path: PathBuf },
+    /// The device key file is missing, readable by others or malformed.
+    #[error("device key file {path}: {reason}")]
+    KeyFile { path: PathBuf, reason: String },
+    /// An unencrypted local store from an older version could not be encrypted; the old file
+    /// is left as it was.
+    #[error("cannot encrypt the older unencrypted local store {path}: {source}")]
+    Migration {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// An attachment's bytes, stored content-addressed.
@@ -99,7 +122,7 @@ impl KioskStore {
         let key = dir.join("device.key");
         xaso_sync::ensure_key_file(&key)?;
         let records = Store::open(&dir.join("records.db"), &key)?;
-        let local = Connection::open(dir.join("local.sqlite"))?;
+        let local = open_local(&dir.join("local.sqlite"), &key)?;
         Self::init(local, records, commune, device, device_id)
     }
 
@@ -284,6 +307,141 @@ impl KioskStore {
         )?;
         Ok(())
     }
+}
+
+/// The first 16 bytes of every unencrypted SQLite file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Reads the 32-byte device secret from `key_path` (hex, mode 0600 — the format of
+/// `xaso_sync::create_key_file`) and derives the local store's key from it.
+fn local_key(key_path: &Path) -> Result<[u8; 32], StoreError> {
+    let key_error = |reason: String| StoreError::KeyFile {
+        path: key_path.to_owned(),
+        reason,
+    };
+    let meta = std::fs::metadata(key_path).map_err(|e| key_error(e.to_string()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(key_error(format!(
+            "mode {mode:o}; it must be readable by its owner only (0600)"
+        )));
+    }
+    let text = std::fs::read_to_string(key_path).map_err(|e| key_error(e.to_string()))?;
+    let text = text.trim();
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(key_error("it does not hold a 32-byte hex key".into()));
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(b"xaso-kiosk local store v1");
+    hasher.update(text.to_ascii_lowercase().as_bytes());
+    Ok(hasher.finalize().into())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sets the SQLCipher key on a fresh connection and reads page 1, so a wrong key fails here,
+/// before anything is written.
+fn keyed(path: &Path, key: &[u8; 32]) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex(key)))?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Err(StoreError::WrongKey {
+                path: path.to_owned(),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// True if `path` starts with the header of an unencrypted SQLite file (an SQLCipher file
+/// starts with its random salt instead).
+fn is_plain_sqlite(path: &Path) -> Result<bool, StoreError> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => match f.read_exact(&mut head) {
+            Ok(()) => Ok(&head == SQLITE_HEADER),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(e.into()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens (or creates) the encrypted local file `path` with the key derived from the device
+/// secret in `key_path`.
+///
+/// A plain SQLite file from a kiosk version before encryption is migrated first: its WAL is
+/// checkpointed, `sqlcipher_export` copies everything into `<path>.encrypting`, which is
+/// synced and renamed over `path` (atomic on one file system), and the old `-wal`/`-shm`
+/// files are removed. If anything fails the old file stays as it was and the error says so.
+/// (The old plaintext may survive in free blocks of the disk; only full-disk encryption
+/// covers that.)
+pub fn open_local(path: &Path, key_path: &Path) -> Result<Connection, StoreError> {
+    let key = local_key(key_path)?;
+    if is_plain_sqlite(path)? {
+        encrypt_plain_file(path, &key)?;
+    }
+    keyed(path, &key)
+}
+
+fn encrypt_plain_file(path: &Path, key: &[u8; 32]) -> Result<(), StoreError> {
+    let migration = |source: rusqlite::Error| StoreError::Migration {
+        path: path.to_owned(),
+        source,
+    };
+    let tmp = sidecar(path, ".encrypting");
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    {
+        let plain = Connection::open(path).map_err(migration)?;
+        plain
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(migration)?;
+        plain
+            .execute(
+                "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+                params![tmp.to_string_lossy(), format!("x'{}'", hex(key))],
+            )
+            .map_err(migration)?;
+        plain
+            .query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))
+            .map_err(migration)?;
+        plain
+            .execute_batch("DETACH DATABASE encrypted")
+            .map_err(migration)?;
+        plain.close().map_err(|(_, e)| migration(e))?;
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    for suffix in ["-wal", "-shm"] {
+        match std::fs::remove_file(sidecar(path, suffix)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    tracing::info!("the local store was unencrypted (older kiosk version); it is now encrypted");
+    Ok(())
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// The day results are due: `days` working days after `today`, skipping weekends and the
