@@ -49,6 +49,10 @@ pub struct Identity {
     pub key_pem: String,
     /// Hub CA certificate.
     pub ca_pem: String,
+    /// Number within the commune for tracking codes, given at enrolment
+    /// (`None` in identities saved before hubs gave numbers: enrol again).
+    #[serde(default)]
+    pub device_number: Option<u16>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -56,6 +60,7 @@ impl std::fmt::Debug for Identity {
         f.debug_struct("Identity")
             .field("device_id", &self.device_id)
             .field("role", &self.role)
+            .field("device_number", &self.device_number)
             .finish_non_exhaustive()
     }
 }
@@ -178,7 +183,22 @@ pub async fn enrol(hub_url: &str, ca_pem: &str, code: &str) -> Result<Identity, 
         cert_pem: answer.cert_pem,
         key_pem: key.serialize_pem(),
         ca_pem: answer.ca_pem,
+        device_number: Some(answer.device_number),
     })
+}
+
+/// One HTTPS connection pool (one idle connection kept) over `tls`.
+fn http_client(tls: &rustls::ClientConfig, liveness: Duration) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls.clone())
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .connect_timeout(liveness)
+        .read_timeout(liveness)
+        .build()
+        .map_err(net_err)
 }
 
 /// Progress of the current sync, shared with the UI. Cheap to clone.
@@ -346,6 +366,9 @@ pub fn backoff_delay(policy: &LoopPolicy, attempt: u32) -> Duration {
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
+    /// Kept to build a fresh connection pool; its session store (TLS
+    /// resumption tickets) is shared by every connection this client opens.
+    tls: rustls::ClientConfig,
     url: String,
     wanted: Vec<Partition>,
     liveness: Duration,
@@ -368,28 +391,28 @@ impl SyncClient {
             .map_err(tls_err)?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let liveness = Duration::from_secs(60);
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .http1_only()
-            .pool_max_idle_per_host(1)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .connect_timeout(liveness)
-            .read_timeout(liveness)
-            .build()
-            .map_err(net_err)?;
+        let http = http_client(&tls, liveness)?;
         let wanted = match identity.role {
             Role::Kiosk | Role::Helper => vec![identity.submissions_partition()?],
             Role::Officer | Role::Provincial => Vec::new(),
         };
         Ok(SyncClient {
             http,
+            tls,
             url: format!("{}/v1/sync", hub_url.trim_end_matches('/')),
             wanted,
             liveness,
             floor_rate: 1024,
             page_bytes: crate::protocol::DEFAULT_PAGE_BYTES,
         })
+    }
+
+    /// Drop the kept connection: the next exchange opens a new one, resuming
+    /// the TLS session when the hub's ticket is still valid. For a device
+    /// whose network changed under it (modem swapped, LAN to 2G).
+    pub fn reconnect(&mut self) -> Result<(), Error> {
+        self.http = http_client(&self.tls, self.liveness)?;
+        Ok(())
     }
 
     /// Fail a request when nothing moves for `liveness` (default 60 s).

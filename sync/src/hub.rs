@@ -45,7 +45,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
 use crate::protocol::{self, KIND_REPLY, KIND_REQUEST, SyncRequest};
-use crate::store::{migrate, now_ms, open_encrypted};
+use crate::store::{Prepared, WithPrepared, migrate, now_ms, open_encrypted};
 use crate::{Error, Partition, Store};
 
 /// What a device is for; decides what it may see.
@@ -114,6 +114,22 @@ impl Device {
             }
         }
     }
+
+    /// Where discovery looks for this device (partition-name prefixes): an
+    /// officer's communes; a kiosk's or helper's own submissions partitions
+    /// only, so a commune with a thousand kiosks costs each kiosk one lookup,
+    /// not a thousand.
+    pub fn discovery_scopes(&self) -> Vec<String> {
+        match self.role {
+            Role::Officer | Role::Provincial => self.communes.clone(),
+            Role::Kiosk | Role::Helper => self
+                .communes
+                .iter()
+                .filter_map(|c| Partition::submissions(c, &self.device_id).ok())
+                .map(String::from)
+                .collect(),
+        }
+    }
 }
 
 /// Enrolment request body.
@@ -138,9 +154,17 @@ pub struct EnrolResponse {
     pub cert_pem: String,
     /// The hub CA certificate.
     pub ca_pem: String,
+    /// The device's number within its communes (0–1023), part of every
+    /// tracking code it mints; never given to another device of those communes.
+    pub device_number: u16,
 }
 
-const REGISTRY_MIGRATIONS: &[&str] = &["CREATE TABLE authority (
+/// Device numbers a commune can give out (the tracking code's two base-32
+/// characters: 0–1023).
+pub const DEVICE_NUMBERS: u16 = 1024;
+
+const REGISTRY_MIGRATIONS: &[&str] = &[
+    "CREATE TABLE authority (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         ca_cert_pem TEXT NOT NULL, ca_key_pem TEXT NOT NULL,
         server_cert_pem TEXT NOT NULL, server_key_pem TEXT NOT NULL, server_names TEXT NOT NULL);
@@ -149,7 +173,10 @@ const REGISTRY_MIGRATIONS: &[&str] = &["CREATE TABLE authority (
         expires_ms INTEGER NOT NULL, used_by TEXT);
      CREATE TABLE devices (
         device_id TEXT PRIMARY KEY, role TEXT NOT NULL, communes TEXT NOT NULL,
-        cert_sha256 TEXT NOT NULL UNIQUE, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER);"];
+        cert_sha256 TEXT NOT NULL UNIQUE, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER);",
+    // Device numbers for tracking codes (devices enrolled before this have none).
+    "ALTER TABLE devices ADD COLUMN device_number INTEGER;",
+];
 
 /// Hub settings.
 #[derive(Debug, Clone)]
@@ -162,16 +189,20 @@ pub struct HubConfig {
     pub page_bytes: u32,
     /// Close a connection after this long without any byte moving.
     pub liveness: Duration,
+    /// Page cache of the record store, in MiB.
+    pub cache_mib: u32,
 }
 
 impl HubConfig {
-    /// Defaults: `localhost` and `127.0.0.1`, 2 MiB pages, 120 s liveness.
+    /// Defaults: `localhost` and `127.0.0.1`, 2 MiB pages, 120 s liveness,
+    /// 64 MiB page cache.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         HubConfig {
             dir: dir.into(),
             server_names: vec!["localhost".into(), "127.0.0.1".into()],
             page_bytes: protocol::DEFAULT_PAGE_BYTES,
             liveness: Duration::from_secs(120),
+            cache_mib: 64,
         }
     }
 }
@@ -190,6 +221,7 @@ pub struct Metrics {
     changes_in: AtomicU64,
     changes_out: AtomicU64,
     connections: AtomicU64,
+    connections_resumed: AtomicU64,
     connections_stalled: AtomicU64,
     sync_micros: AtomicU64,
 }
@@ -259,6 +291,11 @@ impl Metrics {
             &self.connections,
         );
         counter(
+            "xaso_hub_connections_resumed_total",
+            "TLS connections that resumed an earlier session (no certificate exchange).",
+            &self.connections_resumed,
+        );
+        counter(
             "xaso_hub_connections_stalled_total",
             "Connections closed for lack of progress.",
             &self.connections_stalled,
@@ -275,6 +312,10 @@ impl Metrics {
 /// One sync exchange waiting for the writer.
 struct Job {
     device: Device,
+    /// Discovery scopes of `device`, computed outside the writer.
+    scopes: Vec<String>,
+    /// Documents of new records, built before queueing.
+    prepared: Prepared,
     request: SyncRequest,
     reply: tokio::sync::oneshot::Sender<Result<protocol::SyncReply, Error>>,
 }
@@ -284,13 +325,31 @@ const GROUP_MAX: usize = 128;
 
 struct Inner {
     store: Arc<Mutex<Store>>,
-    jobs: std::sync::mpsc::Sender<Job>,
+    /// Always `Some` until the hub is dropped (then taken to stop the writer).
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    /// The writer thread, joined when the last clone of the hub is dropped:
+    /// it must not still be inside SQLCipher (and libcrypto) while the
+    /// process exits and libcrypto's exit handlers run.
+    writer: Option<std::thread::JoinHandle<()>>,
     registry: Mutex<Connection>,
     ca_pem: String,
     ca_key_pem: String,
     tls: Arc<rustls::ServerConfig>,
     config: HubConfig,
     metrics: Metrics,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer's loop once it has answered what
+        // was queued; wait for it so no store work outlives the hub.
+        drop(self.jobs.take());
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!("the hub writer thread panicked");
+        }
+    }
 }
 
 /// A hub. Cheap to clone; all clones share one store.
@@ -331,6 +390,7 @@ impl Hub {
         let key = config.dir.join("hub.key");
         crate::ensure_key_file(&key)?;
         let store = Store::open(&config.dir.join("hub.db"), &key)?;
+        store.set_cache_mib(config.cache_mib)?;
         let mut registry = open_encrypted(&config.dir.join("registry.db"), &key)?;
         migrate(&mut registry, REGISTRY_MIGRATIONS)?;
         let existing: Option<(String, String, String, String)> = registry
@@ -358,7 +418,7 @@ impl Hub {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let writer_store = store.clone();
         let page_bytes = config.page_bytes;
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("xaso-hub-writer".into())
             .spawn(move || writer(&writer_store, &queue, page_bytes))
             .map_err(|e| Error::Io {
@@ -368,7 +428,8 @@ impl Hub {
         Ok(Hub {
             inner: Arc::new(Inner {
                 store,
-                jobs,
+                jobs: Some(jobs),
+                writer: Some(writer),
                 registry: Mutex::new(registry),
                 ca_pem,
                 ca_key_pem,
@@ -482,11 +543,12 @@ impl Hub {
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>, Error> {
         let registry = self.registry()?;
         let row: Option<(String, String, String, Option<i64>)> = registry
-            .query_row(
+            .prepare_cached(
                 "SELECT device_id, role, communes, revoked_ms FROM devices WHERE cert_sha256 = ?1",
-                [cert_sha256],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            )?
+            .query_row([cert_sha256], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         match row {
             None => Ok(None),
@@ -523,6 +585,7 @@ impl Hub {
             return Err(Error::Enrolment("this enrolment code has expired".into()));
         }
         let role: Role = role.parse()?;
+        let device_number = free_device_number(&tx, &communes)?;
         let mut id_bytes = [0u8; 8];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id_bytes)
             .map_err(|_| Error::Random)?;
@@ -547,21 +610,23 @@ impl Hub {
             .map_err(tls_err)?;
         let cert_pem = cert.pem();
         tx.execute(
-            "INSERT INTO devices (device_id, role, communes, cert_sha256, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![device_id, role.as_str(), communes, sha256_hex(cert.der()), now_ms()],
+            "INSERT INTO devices (device_id, role, communes, cert_sha256, enrolled_ms, device_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![device_id, role.as_str(), communes, sha256_hex(cert.der()), now_ms(), device_number],
         )?;
         tx.execute(
             "UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1",
             params![hash, device_id],
         )?;
         tx.commit()?;
-        tracing::info!(device = %device_id, role = role.as_str(), "device enrolled");
+        tracing::info!(device = %device_id, role = role.as_str(), device_number, "device enrolled");
         Ok(EnrolResponse {
             device_id,
             role,
             communes: communes.split(',').map(str::to_owned).collect(),
             cert_pem,
             ca_pem: self.inner.ca_pem.clone(),
+            device_number,
         })
     }
 
@@ -570,20 +635,32 @@ impl Hub {
     /// only produced after what the device pushed is durable.
     pub async fn sync(&self, device: Device, body: bytes::Bytes) -> Result<Vec<u8>, Error> {
         let checked = device.clone();
-        let request = tokio::task::spawn_blocking(move || -> Result<SyncRequest, Error> {
-            let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, &body)?;
-            protocol::check_access(&request, |p| checked.may_access(p))?;
-            Ok(request)
-        })
-        .await
-        .map_err(|e| Error::Network(e.to_string()))??;
+        // Decoding, checking and building the documents of new records run
+        // here, in parallel across exchanges; the single writer then only
+        // has the store's own work to do.
+        let (request, prepared) =
+            tokio::task::spawn_blocking(move || -> Result<(SyncRequest, Prepared), Error> {
+                let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, &body)?;
+                protocol::check_access(&request, |p| checked.may_access(p))?;
+                let mut prepared = Prepared::default();
+                for offer in &request.offers {
+                    prepared.add(&offer.partition, &offer.entries);
+                }
+                Ok((request, prepared))
+            })
+            .await
+            .map_err(|e| Error::Network(e.to_string()))??;
         let pushed: u64 = request.offers.iter().map(|o| o.entries.len() as u64).sum();
         let partitions = request.offers.len();
         let device_id = device.device_id.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner
             .jobs
+            .as_ref()
+            .ok_or_else(|| Error::Network("hub writer stopped".into()))?
             .send(Job {
+                prepared,
+                scopes: device.discovery_scopes(),
                 device,
                 request,
                 reply: tx,
@@ -655,6 +732,12 @@ impl Hub {
                             return;
                         }
                     };
+                    if tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                        hub.inner
+                            .metrics
+                            .connections_resumed
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     let cert = tls
                         .get_ref()
                         .1
@@ -685,10 +768,7 @@ impl Hub {
     /// Bind `addr` (use port 0 in tests) and serve in a background task.
     /// Returns the bound address and a handle that stops the server when dropped or triggered.
     pub async fn spawn(self, addr: SocketAddr) -> Result<(SocketAddr, HubHandle), Error> {
-        let listener = TcpListener::bind(addr).await.map_err(|e| Error::Io {
-            context: format!("bind {addr}"),
-            source: e,
-        })?;
+        let listener = bind(addr)?;
         let local = listener.local_addr().map_err(|e| Error::Io {
             context: "local address".into(),
             source: e,
@@ -709,6 +789,30 @@ impl Hub {
             },
         ))
     }
+}
+
+/// Connections the kernel may queue before the hub accepts them. The
+/// default of Rust's standard library and `mio` (128) is far too small for a
+/// hub: when a commune's devices reconnect together after an outage, SYNs
+/// beyond it are dropped and each costs the device a one-second SYN
+/// retransmission. The kernel caps this at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Bind a listening socket for the hub (address reuse, [`LISTEN_BACKLOG`]).
+pub fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    let io = |e| Error::Io {
+        context: format!("bind {addr}"),
+        source: e,
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(io)?;
+    socket.set_reuseaddr(true).map_err(io)?;
+    socket.bind(addr).map_err(io)?;
+    socket.listen(LISTEN_BACKLOG).map_err(io)
 }
 
 /// Stops a spawned hub.
@@ -927,6 +1031,15 @@ fn server_tls(
         .with_single_cert(chain, key)
         .map_err(tls_err)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Session tickets: a device that reconnects (the link came back, the
+    // kiosk restarted its client) resumes without exchanging and verifying
+    // certificates again — fewer bytes on 2G, less CPU on both sides. The
+    // ticket carries the client's certificate, and every request is still
+    // checked against the registry, so revocation applies to resumed sessions
+    // too. Ticket keys live in memory and rotate (a hub restart means one
+    // full handshake per device). One ticket per connection is enough.
+    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(tls_err)?;
+    config.send_tls13_tickets = 1;
     Ok(config)
 }
 
@@ -1011,6 +1124,32 @@ impl tokio::io::AsyncWrite for ProgressStream {
     }
 }
 
+/// The lowest device number no device sharing a commune with `communes` has
+/// ever had (revoked devices keep theirs: codes they minted stay unique).
+fn free_device_number(tx: &Connection, communes: &str) -> Result<u16, Error> {
+    let wanted: Vec<&str> = communes.split(',').collect();
+    let mut used = vec![false; usize::from(DEVICE_NUMBERS)];
+    let mut stmt =
+        tx.prepare("SELECT communes, device_number FROM devices WHERE device_number IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (theirs, number) = row?;
+        if theirs.split(',').any(|c| wanted.contains(&c))
+            && let Some(slot) = usize::try_from(number).ok().and_then(|n| used.get_mut(n))
+        {
+            *slot = true;
+        }
+    }
+    used.iter()
+        .position(|u| !u)
+        .and_then(|n| u16::try_from(n).ok())
+        .ok_or_else(|| {
+            Error::Enrolment(format!(
+                "all {DEVICE_NUMBERS} device numbers of commune {communes} are taken"
+            ))
+        })
+}
+
 /// The writer thread: takes every queued exchange (up to [`GROUP_MAX`]),
 /// answers them inside one transaction, commits once, then replies. Replies
 /// are sent only after the commit, so nothing is acknowledged before it is durable.
@@ -1031,20 +1170,30 @@ fn writer(store: &Mutex<Store>, queue: &std::sync::mpsc::Receiver<Job>, page_byt
             }
             return;
         };
+        let started = std::time::Instant::now();
         let outcome = guard.group(|store| {
-            jobs.iter()
+            jobs.iter_mut()
                 .map(|job| {
+                    let mut log = WithPrepared {
+                        store: &mut *store,
+                        prepared: &mut job.prepared,
+                    };
                     protocol::answer_scoped(
-                        store,
+                        &mut log,
                         &job.request,
                         |p| job.device.may_access(p),
-                        Some(&job.device.communes),
+                        Some(&job.scopes),
                         page_bytes,
                     )
                 })
                 .collect::<Vec<_>>()
         });
         drop(guard);
+        tracing::debug!(
+            exchanges = jobs.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "group committed"
+        );
         match outcome {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {

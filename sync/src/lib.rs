@@ -113,6 +113,13 @@ impl Partition {
         self.0.split('/').next().unwrap_or(&self.0)
     }
 
+    /// Is this partition `prefix` itself or a refinement of it (`prefix/…`)?
+    pub fn is_under(&self, prefix: &str) -> bool {
+        self.0
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -172,12 +172,14 @@ pub struct SyncReply {
 pub trait ChangeLog {
     /// Partitions held.
     fn partitions(&self) -> Result<Vec<Partition>, Error>;
-    /// Partitions of one commune (the commune itself and its refinements).
-    fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
+    /// Partitions named `prefix` or refining it (`prefix/…`): a commune
+    /// code gives the commune and all its refinements; a full partition name
+    /// gives that partition and its refinements.
+    fn partitions_under(&self, prefix: &str) -> Result<Vec<Partition>, Error> {
         Ok(self
             .partitions()?
             .into_iter()
-            .filter(|p| p.commune() == commune)
+            .filter(|p| p.is_under(prefix))
             .collect())
     }
     /// Vector held for a partition.
@@ -208,12 +210,63 @@ pub trait ChangeLog {
     ) -> Result<(), Error>;
 }
 
+thread_local! {
+    // zstd contexts are large (hundreds of KiB) and costly to set up: one
+    // pair per thread, reused for every frame.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let err = |e: std::io::Error| Error::Encode(e.to_string());
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell
+            .try_borrow_mut()
+            .map_err(|e| Error::Encode(e.to_string()))?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(err)?);
+        }
+        match slot.as_mut() {
+            Some(c) => c.compress(payload).map_err(err),
+            None => Err(Error::Encode("no zstd context".into())),
+        }
+    })
+}
+
+/// Decompress a frame body into exactly the size its zstd header declares
+/// (at most [`MAX_PAYLOAD`]).
+fn decompress(body: &[u8]) -> Result<Vec<u8>, Error> {
+    let err = |e: std::io::Error| Error::Decode(e.to_string());
+    let declared = zstd::zstd_safe::get_frame_content_size(body)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok());
+    let capacity = match declared {
+        Some(n) if n <= MAX_PAYLOAD => n,
+        Some(_) => return Err(Error::Decode("compressed message too large".into())),
+        None => MAX_PAYLOAD,
+    };
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell
+            .try_borrow_mut()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(err)?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(body, capacity).map_err(err),
+            None => Err(Error::Decode("no zstd context".into())),
+        }
+    })
+}
+
 /// Encode a message as a frame.
 pub fn encode_frame<T: Serialize>(kind: u8, message: &T) -> Result<Vec<u8>, Error> {
     let payload = postcard::to_allocvec(message).map_err(|e| Error::Encode(e.to_string()))?;
     let (flags, body) = if payload.len() > COMPRESS_ABOVE {
-        let compressed =
-            zstd::bulk::compress(&payload, ZSTD_LEVEL).map_err(|e| Error::Encode(e.to_string()))?;
+        let compressed = compress(&payload)?;
         if compressed.len() < payload.len() {
             (1u8, compressed)
         } else {
@@ -257,7 +310,7 @@ pub fn decode_frame<T: DeserializeOwned>(kind: u8, bytes: &[u8]) -> Result<T, Er
     }
     let payload = match bytes[4] {
         0 => body.to_vec(),
-        1 => zstd::bulk::decompress(body, MAX_PAYLOAD).map_err(|e| Error::Decode(e.to_string()))?,
+        1 => decompress(body)?,
         other => return Err(Error::Decode(format!("unknown flags {other}"))),
     };
     postcard::from_bytes(&payload).map_err(|e| Error::Decode(e.to_string()))
@@ -276,13 +329,15 @@ pub fn answer<L: ChangeLog>(
     answer_scoped(log, request, may_access, None, max_page_bytes)
 }
 
-/// [`answer`], with discovery limited to the partitions of `communes` (a
-/// hub serving many communes then never scans the others).
+/// [`answer`], with discovery limited to the partitions under `scopes`
+/// (partition-name prefixes, see [`ChangeLog::partitions_under`]): a hub
+/// serving many communes and many kiosks then never scans what the device
+/// may not see anyway.
 pub fn answer_scoped<L: ChangeLog>(
     log: &mut L,
     request: &SyncRequest,
     may_access: impl Fn(&Partition) -> bool,
-    communes: Option<&[String]>,
+    scopes: Option<&[String]>,
     max_page_bytes: u32,
 ) -> Result<SyncReply, Error> {
     let mut budget = request.max_reply_bytes.min(max_page_bytes) as usize;
@@ -302,14 +357,14 @@ pub fn answer_scoped<L: ChangeLog>(
         });
     }
     if request.discover {
-        let candidates = match communes {
+        let candidates = match scopes {
             None => log.partitions()?,
-            Some(communes) => {
-                let mut all = Vec::new();
-                for commune in communes {
-                    all.extend(log.partitions_of(commune)?);
+            Some(scopes) => {
+                let mut all = BTreeSet::new();
+                for scope in scopes {
+                    all.extend(log.partitions_under(scope)?);
                 }
-                all
+                all.into_iter().collect()
             }
         };
         for partition in candidates {

@@ -222,6 +222,15 @@ impl Store {
         })
     }
 
+    /// Let SQLite keep up to `mib` MiB of (decrypted) pages in memory. The
+    /// default (2 MiB) suits a kiosk; a hub serving a commune's devices keeps
+    /// its working set in memory and decrypts far fewer pages.
+    pub fn set_cache_mib(&self, mib: u32) -> Result<(), Error> {
+        self.conn
+            .pragma_update(None, "cache_size", -(i64::from(mib) * 1024))?;
+        Ok(())
+    }
+
     /// A store in memory (not encrypted, not durable): for tests and simulations.
     pub fn open_in_memory() -> Result<Self, Error> {
         let mut conn = Connection::open_in_memory()?;
@@ -302,15 +311,17 @@ impl Store {
         names.into_iter().map(Partition::new).collect()
     }
 
-    /// Partitions of one commune: `commune` itself and `commune/…`, sorted.
-    pub fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
+    /// Partitions named `prefix` or refining it (`prefix/…`), sorted. With a
+    /// commune code: the commune's partitions; with a partition name: that
+    /// partition and its refinements. Uses the index (a range scan).
+    pub fn partitions_under(&self, prefix: &str) -> Result<Vec<Partition>, Error> {
         // '/' + 1 == '0': the range covers exactly the names starting with "commune/".
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT partition FROM cursors
              WHERE partition = ?1 OR (partition >= ?1 || '/' AND partition < ?1 || '0') ORDER BY partition",
         )?;
         let names = stmt
-            .query_map([commune], |r| r.get::<_, String>(0))?
+            .query_map([prefix], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         names.into_iter().map(Partition::new).collect()
     }
@@ -449,6 +460,20 @@ impl Store {
         entries: &[Entry],
         peer: Option<(&str, &Vector)>,
     ) -> Result<ApplyOutcome, Error> {
+        self.apply_entries_prepared(partition, entries, peer, None)
+    }
+
+    /// [`Store::apply_entries`], taking the documents of new records from
+    /// `prepared` (built beforehand, outside any lock, by [`Prepared::add`])
+    /// when they were built from exactly the changes applied now. The outcome
+    /// is the same as without `prepared`; only the work moves.
+    pub fn apply_entries_prepared(
+        &mut self,
+        partition: &Partition,
+        entries: &[Entry],
+        peer: Option<(&str, &Vector)>,
+        mut prepared: Option<&mut Prepared>,
+    ) -> Result<ApplyOutcome, Error> {
         let tx = self.conn.savepoint()?;
         let p = partition.as_str();
         let mut vector = read_vector(
@@ -456,9 +481,10 @@ impl Store {
             "SELECT origin, seq FROM cursors WHERE partition = ?1",
             &[p],
         )?;
-        let mut docs: HashMap<String, AutoCommit> = HashMap::new();
         let mut outcome = ApplyOutcome::default();
         let mut blocked: Vec<Origin> = Vec::new();
+        // Which entries apply is decided by the vector alone.
+        let mut applied: Vec<&Entry> = Vec::new();
         for entry in entries {
             let have = vector.get(&entry.origin);
             if entry.seq <= have {
@@ -471,17 +497,47 @@ impl Store {
                 continue;
             }
             validate_record_id(&entry.record_id)?;
-            let change = Change::from_bytes(entry.change.clone()).map_err(|_| Error::BadChange)?;
-            if change.actor_id().to_bytes() != entry.origin.0.as_slice() {
-                return Err(Error::BadChange);
-            }
-            let doc = match docs.entry(entry.record_id.clone()) {
-                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(load_doc_from(&tx, p, &entry.record_id)?.unwrap_or_default())
+            vector.set(entry.origin.clone(), entry.seq);
+            applied.push(entry);
+            outcome.applied += 1;
+        }
+        // Per record, in order of first appearance.
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_record: HashMap<&str, Vec<&Entry>> = HashMap::new();
+        for entry in &applied {
+            by_record
+                .entry(entry.record_id.as_str())
+                .or_insert_with(|| {
+                    order.push(entry.record_id.as_str());
+                    Vec::new()
+                })
+                .push(entry);
+        }
+        let time = now_ms();
+        for record_id in order {
+            let list = by_record.get(record_id).map(Vec::as_slice).unwrap_or(&[]);
+            let existing = load_doc_from(&tx, p, record_id)?;
+            let ready = match (&existing, prepared.as_deref_mut()) {
+                (None, Some(prepared)) => prepared.take_if_built_from(p, record_id, list),
+                _ => None,
+            };
+            let bytes = match ready {
+                Some(bytes) => bytes,
+                None => {
+                    let mut doc = existing.unwrap_or_default();
+                    for entry in list {
+                        doc.apply_changes([parse_change(entry)?])?;
+                    }
+                    if !doc.get_missing_deps(&[]).is_empty() {
+                        tracing::warn!(partition = p, "record waits for changes it depends on");
+                    }
+                    doc.save_nocompress()
                 }
             };
-            doc.apply_changes([change])?;
+            save_doc_bytes(&tx, p, record_id, &bytes, time)?;
+        }
+        // The change index keeps the order the changes came in.
+        for entry in applied {
             insert_change(
                 &tx,
                 p,
@@ -490,15 +546,6 @@ impl Store {
                 &entry.record_id,
                 &entry.change,
             )?;
-            vector.set(entry.origin.clone(), entry.seq);
-            outcome.applied += 1;
-        }
-        let time = now_ms();
-        for (record_id, mut doc) in docs {
-            if !doc.get_missing_deps(&[]).is_empty() {
-                tracing::warn!(partition = p, "record waits for changes it depends on");
-            }
-            save_doc(&tx, p, &record_id, &mut doc, time)?;
         }
         if let Some((peer, peer_vector)) = peer {
             write_peer_vector(&tx, peer, p, peer_vector)?;
@@ -600,12 +647,158 @@ pub struct ApplyOutcome {
     pub vector: Vector,
 }
 
+/// Parse a received change and check it was made by the origin it claims.
+fn parse_change(entry: &Entry) -> Result<Change, Error> {
+    let change = Change::from_bytes(entry.change.clone()).map_err(|_| Error::BadChange)?;
+    if change.actor_id().to_bytes() != entry.origin.0.as_slice() {
+        return Err(Error::BadChange);
+    }
+    Ok(change)
+}
+
+/// Documents of new records built ahead of a write, where the CPU work
+/// (parsing, applying and saving Automerge changes) can run in parallel and
+/// outside the store's lock — the hub does this for every exchange before it
+/// queues the exchange for its single writer. Only records whose changes
+/// all parse, come from their stated origin and have no missing dependency
+/// are prepared; anything else takes the ordinary path in the writer.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    docs: HashMap<(String, String), PreparedDoc>,
+}
+
+#[derive(Debug)]
+struct PreparedDoc {
+    /// (origin, seq) of the changes the document was built from, in order.
+    built_from: Vec<(Origin, u64)>,
+    bytes: Vec<u8>,
+}
+
+impl Prepared {
+    /// Prepare the documents `entries` would create in `partition`.
+    pub fn add(&mut self, partition: &Partition, entries: &[Entry]) {
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_record: HashMap<&str, Vec<&Entry>> = HashMap::new();
+        for entry in entries {
+            by_record
+                .entry(entry.record_id.as_str())
+                .or_insert_with(|| {
+                    order.push(entry.record_id.as_str());
+                    Vec::new()
+                })
+                .push(entry);
+        }
+        for record_id in order {
+            let list = by_record.get(record_id).map(Vec::as_slice).unwrap_or(&[]);
+            let mut doc = AutoCommit::new();
+            let built = list
+                .iter()
+                .try_for_each(|entry| -> Result<(), Error> {
+                    doc.apply_changes([parse_change(entry)?])?;
+                    Ok(())
+                })
+                .is_ok();
+            if !built || !doc.get_missing_deps(&[]).is_empty() {
+                continue;
+            }
+            self.docs.insert(
+                (partition.as_str().to_owned(), record_id.to_owned()),
+                PreparedDoc {
+                    built_from: list.iter().map(|e| (e.origin.clone(), e.seq)).collect(),
+                    bytes: doc.save_nocompress(),
+                },
+            );
+        }
+    }
+
+    /// Number of documents prepared and not yet used.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Nothing prepared (or everything used).
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// The prepared bytes of a record, if built from exactly `applied`.
+    fn take_if_built_from(
+        &mut self,
+        partition: &str,
+        record_id: &str,
+        applied: &[&Entry],
+    ) -> Option<Vec<u8>> {
+        let key = (partition.to_owned(), record_id.to_owned());
+        let same = self.docs.get(&key).is_some_and(|doc| {
+            doc.built_from.len() == applied.len()
+                && doc
+                    .built_from
+                    .iter()
+                    .zip(applied)
+                    .all(|((origin, seq), e)| *origin == e.origin && *seq == e.seq)
+        });
+        if same {
+            self.docs.remove(&key).map(|doc| doc.bytes)
+        } else {
+            None
+        }
+    }
+}
+
+/// A store seen through [`ChangeLog`] with prepared documents at hand.
+pub struct WithPrepared<'a> {
+    /// The store written to.
+    pub store: &'a mut Store,
+    /// Documents prepared for this exchange (used ones are taken out).
+    pub prepared: &'a mut Prepared,
+}
+
+impl ChangeLog for WithPrepared<'_> {
+    fn partitions(&self) -> Result<Vec<Partition>, Error> {
+        self.store.partitions()
+    }
+    fn partitions_under(&self, prefix: &str) -> Result<Vec<Partition>, Error> {
+        self.store.partitions_under(prefix)
+    }
+    fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
+        self.store.vector(partition)
+    }
+    fn entries_after(
+        &self,
+        partition: &Partition,
+        after: &Vector,
+        budget: usize,
+    ) -> Result<(Vec<Entry>, bool), Error> {
+        self.store.entries_after(partition, after, budget)
+    }
+    fn apply(
+        &mut self,
+        partition: &Partition,
+        entries: &[Entry],
+        peer: Option<(&str, &Vector)>,
+    ) -> Result<ApplyOutcome, Error> {
+        self.store
+            .apply_entries_prepared(partition, entries, peer, Some(&mut *self.prepared))
+    }
+    fn peer_vector(&self, peer: &str, partition: &Partition) -> Result<Vector, Error> {
+        self.store.peer_vector(peer, partition)
+    }
+    fn set_peer_vector(
+        &mut self,
+        peer: &str,
+        partition: &Partition,
+        vector: &Vector,
+    ) -> Result<(), Error> {
+        self.store.set_peer_vector(peer, partition, vector)
+    }
+}
+
 impl ChangeLog for Store {
     fn partitions(&self) -> Result<Vec<Partition>, Error> {
         Store::partitions(self)
     }
-    fn partitions_of(&self, commune: &str) -> Result<Vec<Partition>, Error> {
-        Store::partitions_of(self, commune)
+    fn partitions_under(&self, prefix: &str) -> Result<Vec<Partition>, Error> {
+        Store::partitions_under(self, prefix)
     }
     fn vector(&self, partition: &Partition) -> Result<Vector, Error> {
         Store::vector(self, partition)
@@ -715,6 +908,8 @@ fn load_doc_from(
     }
 }
 
+/// Records are saved without DEFLATE: a dossier is about a kilobyte, the
+/// compression gained little and cost a tenth of a hub's CPU under load.
 fn save_doc(
     tx: &Connection,
     partition: &str,
@@ -722,7 +917,16 @@ fn save_doc(
     doc: &mut AutoCommit,
     time: i64,
 ) -> Result<(), Error> {
-    let bytes = doc.save();
+    save_doc_bytes(tx, partition, record_id, &doc.save_nocompress(), time)
+}
+
+fn save_doc_bytes(
+    tx: &Connection,
+    partition: &str,
+    record_id: &str,
+    bytes: &[u8],
+    time: i64,
+) -> Result<(), Error> {
     tx.prepare_cached(
         "INSERT INTO records (partition, record_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (partition, record_id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",

@@ -428,3 +428,82 @@ async fn the_sync_loop_retries_with_backoff_and_stops_on_cancel() {
         .await;
     assert_eq!(failures, 3);
 }
+
+fn metric(hub: &Hub, name: &str) -> u64 {
+    hub.metrics_text()
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_device_resumes_tls_and_revocation_still_applies() {
+    let hub = start_hub().await;
+    let (identity, mut client) = device(&hub, Role::Officer, &["79001"]).await;
+    let mut store = Store::open_in_memory().unwrap();
+    store.put(&p("79001"), "a", &json!({"n": 1})).unwrap();
+    sync(&client, &mut store).await.unwrap();
+    assert_eq!(metric(&hub.hub, "xaso_hub_connections_resumed_total"), 0);
+
+    // The link drops; the device reconnects and resumes its TLS session
+    // (no certificates exchanged) yet is still recognised and served.
+    client.reconnect().unwrap();
+    store.put(&p("79001"), "b", &json!({"n": 2})).unwrap();
+    sync(&client, &mut store).await.unwrap();
+    assert_eq!(metric(&hub.hub, "xaso_hub_connections_total"), 3); // enrolment, first, resumed
+    assert_eq!(metric(&hub.hub, "xaso_hub_connections_resumed_total"), 1);
+    assert_eq!(
+        hub.hub
+            .with_store(|s| s.list(&p("79001")).unwrap())
+            .unwrap(),
+        vec!["a", "b"]
+    );
+
+    // Revoked while holding a valid ticket: the resumed session still
+    // carries the device's certificate and is refused, nothing written.
+    assert!(hub.hub.revoke(&identity.device_id).unwrap());
+    client.reconnect().unwrap();
+    store.put(&p("79001"), "c", &json!({"n": 3})).unwrap();
+    let err = sync(&client, &mut store).await.unwrap_err();
+    assert!(matches!(err, Error::Refused { status: 401, .. }), "{err}");
+    assert_eq!(metric(&hub.hub, "xaso_hub_connections_resumed_total"), 2);
+    assert_eq!(
+        hub.hub
+            .with_store(|s| s.change_count(&p("79001")).unwrap())
+            .unwrap(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolment_gives_each_device_of_a_commune_its_own_number_for_good() {
+    let hub = start_hub().await;
+    let mut numbers = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (identity, _) = device(&hub, Role::Kiosk, &["79001"]).await;
+        numbers.push(identity.device_number.unwrap());
+        ids.push(identity.device_id);
+    }
+    assert_eq!(numbers, vec![0, 1, 2]);
+    // Another commune counts on its own.
+    let (other, _) = device(&hub, Role::Kiosk, &["79002"]).await;
+    assert_eq!(other.device_number, Some(0));
+    // A revoked device's number is never given again (codes it minted stay unique).
+    assert!(hub.hub.revoke(&ids[1]).unwrap());
+    let (next, _) = device(&hub, Role::Helper, &["79001"]).await;
+    assert_eq!(next.device_number, Some(3));
+    // A device of two communes gets a number free in both.
+    let (both, _) = device(&hub, Role::Officer, &["79002", "79001"]).await;
+    assert_eq!(both.device_number, Some(4));
+    // Identities saved before numbers existed still load (number unknown).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("identity.json");
+    next.save(&path).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("device_number");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert_eq!(Identity::load(&path).unwrap().device_number, None);
+}

@@ -342,7 +342,7 @@ fn a_group_commits_once_and_a_failing_write_undoes_only_itself() {
 }
 
 #[test]
-fn partitions_of_a_commune_are_found_by_prefix() {
+fn partitions_under_a_prefix_are_found_by_range_scan() {
     let mut s = Store::open_in_memory().unwrap();
     for name in [
         "79001",
@@ -356,11 +356,111 @@ fn partitions_of_a_commune_are_found_by_prefix() {
         s.put(&Partition::new(name).unwrap(), "r", &dossier(1))
             .unwrap();
     }
-    let found: Vec<String> = s
-        .partitions_of("79001")
-        .unwrap()
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-    assert_eq!(found, vec!["79001", "79001/kiosk/k1", "79001/thue"]);
+    let under = |prefix: &str| -> Vec<String> {
+        s.partitions_under(prefix)
+            .unwrap()
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    };
+    assert_eq!(
+        under("79001"),
+        vec!["79001", "79001/kiosk/k1", "79001/thue"]
+    );
+    assert_eq!(under("79001/kiosk/k1"), vec!["79001/kiosk/k1"]);
+    assert_eq!(under("79001/kiosk"), vec!["79001/kiosk/k1"]);
+    assert!(under("79001/kiosk/k").is_empty());
+    // The store's range scan and the protocol's default agree.
+    for prefix in ["79001", "7900", "79001/thue", "79002"] {
+        let by_filter: Vec<String> = s
+            .partitions()
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.is_under(prefix))
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(under(prefix), by_filter, "{prefix}");
+    }
+}
+
+#[test]
+fn prepared_documents_give_exactly_what_the_ordinary_path_gives() {
+    use xaso_sync::protocol::Vector;
+    use xaso_sync::store::Prepared;
+    let part = p();
+    let mut source = Store::open_in_memory().unwrap();
+    for n in 0..6 {
+        source.put(&part, &format!("r{n}"), &dossier(n)).unwrap();
+    }
+    for n in 0..3 {
+        let mut d = dossier(n);
+        d.status = "accepted".into();
+        source.put(&part, &format!("r{n}"), &d).unwrap();
+    }
+    let (entries, _) = source
+        .entries_after(&part, &Vector::default(), usize::MAX)
+        .unwrap();
+    assert_eq!(entries.len(), 9);
+
+    let doc_of = |s: &Store, id: &str| s.get_json(&part, id).unwrap();
+
+    // 1. Fresh store: every record is new, every prepared document is used.
+    let mut plain = Store::open_in_memory().unwrap();
+    let plain_outcome = plain.apply_entries(&part, &entries, None).unwrap();
+    let mut fast = Store::open_in_memory().unwrap();
+    let mut prepared = Prepared::default();
+    prepared.add(&part, &entries);
+    assert_eq!(prepared.len(), 6);
+    let fast_outcome = fast
+        .apply_entries_prepared(&part, &entries, None, Some(&mut prepared))
+        .unwrap();
+    assert!(
+        prepared.is_empty(),
+        "all six were new: all prepared docs used"
+    );
+    assert_eq!(plain_outcome, fast_outcome);
+    for n in 0..6 {
+        let id = format!("r{n}");
+        assert_eq!(doc_of(&plain, &id), doc_of(&fast, &id));
+        assert_eq!(doc_of(&fast, &id), doc_of(&source, &id));
+    }
+
+    // 2. A store that already holds the first changes: records it has take
+    //    the ordinary path, the prepared ones are not used for them, and the
+    //    result is still the source's.
+    let mut partial = Store::open_in_memory().unwrap();
+    partial.apply_entries(&part, &entries[..4], None).unwrap();
+    let mut prepared = Prepared::default();
+    prepared.add(&part, &entries);
+    let outcome = partial
+        .apply_entries_prepared(&part, &entries, None, Some(&mut prepared))
+        .unwrap();
+    assert_eq!(outcome.duplicates, 4);
+    assert_eq!(outcome.applied, 5);
+    for n in 0..6 {
+        let id = format!("r{n}");
+        assert_eq!(doc_of(&partial, &id), doc_of(&source, &id), "{id}");
+    }
+    // r4 and r5 were new there; r0–r3 existed (r0–r2 also got a second change).
+    assert_eq!(prepared.len(), 4);
+
+    // 3. A corrupt change: the same refusal with or without preparation,
+    //    and nothing written.
+    let mut bad = entries.clone();
+    let last = bad[5].change.len() - 1;
+    bad[5].change[last] ^= 0xff;
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    let mut prepared = Prepared::default();
+    prepared.add(&part, &bad);
+    assert!(matches!(
+        a.apply_entries(&part, &bad, None),
+        Err(Error::BadChange)
+    ));
+    assert!(matches!(
+        b.apply_entries_prepared(&part, &bad, None, Some(&mut prepared)),
+        Err(Error::BadChange)
+    ));
+    assert!(b.list(&part).unwrap().is_empty());
+    assert_eq!(b.change_count(&part).unwrap(), 0);
 }

@@ -2,13 +2,17 @@
 //! against one hub on loopback (real HTTPS, mutual TLS, SQLCipher store).
 //!
 //! Each device is a kiosk of commune 79001 with its own certificate and a
-//! few new dossiers. All devices start together:
-//! - round 1 ("cold"): new TLS connection + push of the new dossiers;
-//! - round 2 ("warm"): a no-change check on the reused connection.
+//! few new dossiers. All devices start each round together (a barrier):
+//! - round 1 ("cold"): first contact — new TCP connection, full TLS 1.3
+//!   handshake with certificates both ways — and a push of the new dossiers;
+//! - round 2 ("warm"): a no-change check on the kept connection;
+//! - round 3 ("reconnect"): every device drops its connection, adds as many
+//!   new dossiers again and reconnects (TLS resumed from the hub's ticket) —
+//!   a commune's devices coming back together after an outage.
 //!
 //! Environment: XASO_BENCH_DEVICES (1000), XASO_BENCH_DOSSIERS (3).
 //! The last stdout line is the JSON of figures; `p50_ms`/`p99_ms` are over
-//! both rounds together.
+//! all rounds together.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,7 +89,23 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
     let mut latencies = Vec::with_capacity(devices * 2);
     let mut errors = 0u64;
     let mut round_figures = Vec::new();
-    for round in 0..2 {
+    for round in 0..3 {
+        if round == 2 {
+            for (n, device) in fleet.iter_mut().enumerate() {
+                device.client.reconnect()?;
+                let own = device.store.partitions()?;
+                let Some(own) = own.first() else {
+                    anyhow::bail!("device {n} has no partition");
+                };
+                for d in dossiers..2 * dossiers {
+                    device.store.put(
+                        own,
+                        &format!("HS-{n}-{d}"),
+                        &xaso_sync::sample::dossier(n as u64 * 100 + d),
+                    )?;
+                }
+            }
+        }
         let barrier = Arc::new(tokio::sync::Barrier::new(devices));
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(devices);
@@ -134,8 +154,14 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
         }
         Ok(n)
     })??;
+    let resumed = hub
+        .metrics_text()
+        .lines()
+        .find_map(|l| l.strip_prefix("xaso_hub_connections_resumed_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     anyhow::ensure!(
-        stored == devices as u64 * dossiers || errors > 0,
+        stored == devices as u64 * dossiers * 2 || errors > 0,
         "hub holds {stored} dossiers"
     );
     latencies.sort_by(f64::total_cmp);
@@ -150,6 +176,10 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
         "warm_p50_ms": round_figures[1].0,
         "warm_p99_ms": round_figures[1].1,
         "warm_syncs_per_s": round_figures[1].2,
+        "reconnect_p50_ms": round_figures[2].0,
+        "reconnect_p99_ms": round_figures[2].1,
+        "reconnect_syncs_per_s": round_figures[2].2,
+        "tls_resumed": resumed,
         "errors": errors,
         "dossiers_stored": stored,
     }))

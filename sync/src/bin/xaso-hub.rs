@@ -80,9 +80,7 @@ async fn main() -> Result<()> {
                 .unwrap_or("0.0.0.0:8443")
                 .parse()
                 .context("--listen")?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
+            let listener = xaso_sync::hub::bind(listen)?;
             let bound = listener.local_addr().context("local address")?;
             tracing::info!(listen = %bound, "hub listening (HTTPS, TLS 1.3, mutual TLS)");
             hub.serve(listener, async {
