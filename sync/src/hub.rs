@@ -13,6 +13,23 @@
 //! - `POST /v1/sync` (client certificate required): one protocol exchange
 //!   (see [`crate::protocol`]). `403` if any partition is outside the device's
 //!   scope (nothing is written), `401` if the certificate is unknown or revoked.
+//! - `POST /v1/blobs/status` (client certificate): JSON
+//!   [`StatusRequest`](crate::blob::StatusRequest) → what the hub holds of
+//!   each blob ([`StatusReply`](crate::blob::StatusReply)).
+//! - `PUT /v1/blobs/{sha256}/{partition}` (client certificate): upload bytes
+//!   of a blob from `Upload-Offset` (declared size `Upload-Length`). The body
+//!   is committed as it arrives, every [`FLUSH_BYTES`](crate::blob::FLUSH_BYTES)
+//!   and when it ends or breaks, so a cut upload resumes from what arrived;
+//!   the blob becomes visible only when its SHA-256 verifies (`422` and
+//!   discarded otherwise; `409` with the held offset if the upload starts
+//!   beyond it). JSON [`UploadReply`](crate::blob::UploadReply).
+//! - `GET /v1/blobs/{sha256}/{partition}` (client certificate): the bytes of
+//!   a verified blob from `Range: bytes=N-` (`404` if the hub lacks it).
+//!
+//!   Blob endpoints use the same device check as `/v1/sync`: `401` without a
+//!   valid certificate, `403` (and nothing written or read) for a partition
+//!   outside [`Device::may_access`] — a kiosk uploads only to its own
+//!   submissions partition. Blobs live in `hub.db`, encrypted like records.
 //! - `GET /metrics`: counters in Prometheus text format (no personal data).
 //!
 //! Access rules: officers and provincial devices read and write every
@@ -44,6 +61,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
+use crate::blob::{self, BlobHash, Held, StatusReply, StatusRequest, UploadReply};
 use crate::protocol::{self, KIND_REPLY, KIND_REQUEST, SyncRequest};
 use crate::store::{Prepared, WithPrepared, migrate, now_ms, open_encrypted};
 use crate::{Error, Partition, Store};
@@ -224,6 +242,11 @@ pub struct Metrics {
     connections_resumed: AtomicU64,
     connections_stalled: AtomicU64,
     sync_micros: AtomicU64,
+    blob_bytes_in: AtomicU64,
+    blob_bytes_out: AtomicU64,
+    blobs_completed: AtomicU64,
+    blob_forbidden: AtomicU64,
+    blob_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -305,6 +328,31 @@ impl Metrics {
             "Time spent answering sync requests, microseconds.",
             &self.sync_micros,
         );
+        counter(
+            "xaso_hub_blob_bytes_in_total",
+            "Attachment bytes received (uploads).",
+            &self.blob_bytes_in,
+        );
+        counter(
+            "xaso_hub_blob_bytes_out_total",
+            "Attachment bytes sent (downloads).",
+            &self.blob_bytes_out,
+        );
+        counter(
+            "xaso_hub_blobs_completed_total",
+            "Attachments received whole and verified.",
+            &self.blobs_completed,
+        );
+        counter(
+            "xaso_hub_blob_forbidden_total",
+            "Attachment requests refused for partition scope.",
+            &self.blob_forbidden,
+        );
+        counter(
+            "xaso_hub_blob_refused_total",
+            "Attachment uploads refused (hash mismatch, bad range, too large).",
+            &self.blob_refused,
+        );
         out
     }
 }
@@ -325,6 +373,9 @@ const GROUP_MAX: usize = 128;
 
 struct Inner {
     store: Arc<Mutex<Store>>,
+    /// A second connection to `hub.db` for attachments, so uploads and
+    /// downloads do not queue behind the record writer's group commits.
+    blobs: Arc<Mutex<Store>>,
     /// Always `Some` until the hub is dropped (then taken to stop the writer).
     jobs: Option<std::sync::mpsc::Sender<Job>>,
     /// The writer thread, joined when the last clone of the hub is dropped:
@@ -414,6 +465,7 @@ impl Hub {
             }
         };
         let tls = Arc::new(server_tls(&ca_pem, &server_pem, &server_key_pem)?);
+        let blobs = Arc::new(Mutex::new(Store::open(&config.dir.join("hub.db"), &key)?));
         let store = Arc::new(Mutex::new(store));
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let writer_store = store.clone();
@@ -428,6 +480,7 @@ impl Hub {
         Ok(Hub {
             inner: Arc::new(Inner {
                 store,
+                blobs,
                 jobs: Some(jobs),
                 writer: Some(writer),
                 registry: Mutex::new(registry),
@@ -696,6 +749,11 @@ impl Hub {
         let app = Router::new()
             .route("/v1/enrol", post(enrol_handler))
             .route("/v1/sync", post(sync_handler))
+            .route("/v1/blobs/status", post(blob_status_handler))
+            .route(
+                "/v1/blobs/{hash}/{*partition}",
+                get(blob_get_handler).put(blob_put_handler),
+            )
             .route("/v1/health", get(|| async { "ok" }))
             .route("/metrics", get(metrics_handler))
             .layer(DefaultBodyLimit::max(protocol::MAX_PAYLOAD))
@@ -875,12 +933,8 @@ async fn enrol_handler(
     }
 }
 
-async fn sync_handler(
-    State(hub): State<Hub>,
-    Extension(PeerCert(cert)): Extension<PeerCert>,
-    body: bytes::Bytes,
-) -> Result<Response, HttpError> {
-    let started = Instant::now();
+/// The enrolled, unrevoked device presenting `cert`, or `401`.
+fn authenticate(hub: &Hub, cert: Option<String>) -> Result<Device, HttpError> {
     let metrics = &hub.inner.metrics;
     let Some(cert) = cert else {
         metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
@@ -889,25 +943,35 @@ async fn sync_handler(
             "a device certificate is required".into(),
         ));
     };
-    let device = match hub.device_by_cert(&cert) {
-        Ok(Some(device)) if !device.revoked => device,
+    match hub.device_by_cert(&cert) {
+        Ok(Some(device)) if !device.revoked => Ok(device),
         Ok(Some(device)) => {
             metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
             tracing::info!(device = %device.device_id, "revoked device refused");
-            return Err(HttpError(
+            Err(HttpError(
                 StatusCode::UNAUTHORIZED,
                 "this device has been revoked".into(),
-            ));
+            ))
         }
         Ok(None) => {
             metrics.sync_unauthenticated.fetch_add(1, Ordering::Relaxed);
-            return Err(HttpError(
+            Err(HttpError(
                 StatusCode::UNAUTHORIZED,
                 "unknown device certificate".into(),
-            ));
+            ))
         }
-        Err(e) => return Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-    };
+        Err(e) => Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
+async fn sync_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    body: bytes::Bytes,
+) -> Result<Response, HttpError> {
+    let started = Instant::now();
+    let metrics = &hub.inner.metrics;
+    let device = authenticate(&hub, cert)?;
     metrics
         .bytes_in
         .fetch_add(body.len() as u64, Ordering::Relaxed);
@@ -946,6 +1010,270 @@ async fn sync_handler(
             Err(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
         }
     }
+}
+
+/// Run `f` on the hub's attachment connection, off the async threads.
+async fn with_blobs<R: Send + 'static>(
+    hub: &Hub,
+    f: impl FnOnce(&mut Store) -> Result<R, Error> + Send + 'static,
+) -> Result<R, Error> {
+    let blobs = hub.inner.blobs.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = blobs
+            .lock()
+            .map_err(|_| Error::Network("blob store lock poisoned".into()))?;
+        f(&mut store)
+    })
+    .await
+    .map_err(|e| Error::Network(e.to_string()))?
+}
+
+/// The device, if it may access `partition`; `403` (counted) otherwise.
+fn scoped(hub: &Hub, cert: Option<String>, partition: &Partition) -> Result<Device, HttpError> {
+    let device = authenticate(hub, cert)?;
+    if device.may_access(partition) {
+        return Ok(device);
+    }
+    hub.inner
+        .metrics
+        .blob_forbidden
+        .fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(device = %device.device_id, partition = %partition, "blob request refused: partition outside the device's scope");
+    Err(HttpError(
+        StatusCode::FORBIDDEN,
+        format!("partition {partition} is outside this device's scope"),
+    ))
+}
+
+fn blob_target(hash: &str, partition: &str) -> Result<(BlobHash, Partition), HttpError> {
+    let bad = |e: Error| HttpError(StatusCode::BAD_REQUEST, e.to_string());
+    Ok((
+        hash.parse().map_err(bad)?,
+        Partition::new(partition).map_err(bad)?,
+    ))
+}
+
+fn blob_error(hub: &Hub, e: Error) -> HttpError {
+    let status = match &e {
+        Error::BlobHashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::BadChunk | Error::InvalidBlobHash(_) | Error::InvalidPartition(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => {
+            tracing::error!(error = %e, "blob request failed");
+            return HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    };
+    hub.inner
+        .metrics
+        .blob_refused
+        .fetch_add(1, Ordering::Relaxed);
+    HttpError(status, e.to_string())
+}
+
+fn header_u64(headers: &axum::http::HeaderMap, name: &str) -> Result<u64, HttpError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            HttpError(
+                StatusCode::BAD_REQUEST,
+                format!("header {name} is required"),
+            )
+        })
+}
+
+async fn blob_status_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    Json(request): Json<StatusRequest>,
+) -> Result<Json<StatusReply>, HttpError> {
+    scoped(&hub, cert, &request.partition)?;
+    let h = hub.clone();
+    with_blobs(&hub, move |store| blob::answer_status(store, &request))
+        .await
+        .map(Json)
+        .map_err(|e| blob_error(&h, e))
+}
+
+async fn blob_get_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    axum::extract::Path((hash, partition)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, HttpError> {
+    let (hash, partition) = blob_target(&hash, &partition)?;
+    let device = scoped(&hub, cert, &partition)?;
+    let offset = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .map(|v| v.parse::<u64>())
+        .transpose()
+        .map_err(|_| HttpError(StatusCode::BAD_REQUEST, "Range must be bytes=N-".into()))?
+        .unwrap_or(0);
+    let found = with_blobs(&hub, move |store| {
+        let held = store.blob_held(&partition, &hash)?;
+        let Held::Complete { size } = held else {
+            return Ok(None);
+        };
+        Ok(store
+            .blob_range(&partition, &hash, offset, size)?
+            .map(|bytes| (size, bytes)))
+    })
+    .await
+    .map_err(|e| blob_error(&hub, e))?;
+    let Some((size, bytes)) = found else {
+        return Err(HttpError(StatusCode::NOT_FOUND, "blob not held".into()));
+    };
+    hub.inner
+        .metrics
+        .blob_bytes_out
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    tracing::info!(device = %device.device_id, offset, bytes = bytes.len(), "blob sent");
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::HeaderName::from_static("upload-length"),
+                size.to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn blob_put_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    axum::extract::Path((hash, partition)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, HttpError> {
+    let (hash, partition) = blob_target(&hash, &partition)?;
+    // Scope first: nothing of the body is read, let alone written, for a
+    // partition the device may not access.
+    let device = scoped(&hub, cert, &partition)?;
+    let offset = header_u64(&headers, "upload-offset")?;
+    let size = header_u64(&headers, "upload-length")?;
+    if size > blob::MAX_BLOB_BYTES {
+        return Err(blob_error(
+            &hub,
+            Error::BlobTooLarge {
+                size,
+                max: blob::MAX_BLOB_BYTES,
+            },
+        ));
+    }
+    // The body is read in its own task: if the connection breaks, the
+    // handler is dropped but the task still commits what arrived.
+    let receiving = tokio::spawn(receive_upload(
+        hub.clone(),
+        partition.clone(),
+        hash,
+        size,
+        offset,
+        body,
+    ));
+    let outcome = receiving
+        .await
+        .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match outcome {
+        Ok(held) => {
+            if held.is_complete() {
+                tracing::info!(device = %device.device_id, partition = %partition, size, "blob received");
+            }
+            Ok(Json(UploadReply { held }).into_response())
+        }
+        Err(Error::BlobGap { held }) => Ok((
+            StatusCode::CONFLICT,
+            Json(UploadReply {
+                held: Held::Partial { held, size },
+            }),
+        )
+            .into_response()),
+        Err(e) => Err(blob_error(&hub, e)),
+    }
+}
+
+/// Commit an upload's body as it arrives (see [`blob::Incoming`]); on a
+/// broken stream, commit what arrived, then report the break.
+async fn receive_upload(
+    hub: Hub,
+    partition: Partition,
+    hash: BlobHash,
+    size: u64,
+    offset: u64,
+    body: axum::body::Body,
+) -> Result<Held, Error> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut incoming = blob::Incoming::new(offset);
+    let mut held = None;
+    let mut broken = None;
+    loop {
+        match stream.next().await {
+            Some(Ok(bytes)) => {
+                hub.inner
+                    .metrics
+                    .blob_bytes_in
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                if incoming.next_offset() + bytes.len() as u64 > size {
+                    broken = Some(Error::BadChunk);
+                    break;
+                }
+                if let Some((at, piece)) = incoming.push(&bytes) {
+                    held = Some(commit_piece(&hub, &partition, hash, size, at, piece).await?);
+                }
+            }
+            Some(Err(e)) => {
+                broken = Some(Error::Network(format!("upload broken: {e}")));
+                break;
+            }
+            None => break,
+        }
+    }
+    if let Some((at, piece)) = incoming.finish() {
+        held = Some(commit_piece(&hub, &partition, hash, size, at, piece).await?);
+    }
+    if let Some(e) = broken {
+        return Err(e);
+    }
+    match held {
+        Some(held) => Ok(held),
+        // An empty body: commit nothing, say where the blob stands (an empty
+        // blob completes here).
+        None => commit_piece(&hub, &partition, hash, size, offset, Vec::new()).await,
+    }
+}
+
+async fn commit_piece(
+    hub: &Hub,
+    partition: &Partition,
+    hash: BlobHash,
+    size: u64,
+    offset: u64,
+    piece: Vec<u8>,
+) -> Result<Held, Error> {
+    let partition = partition.clone();
+    let held = with_blobs(hub, move |store| {
+        let before = store.blob_held(&partition, &hash)?;
+        let after = store.append_blob_chunk(&partition, &hash, size, offset, &piece)?;
+        Ok((before, after))
+    })
+    .await?;
+    if held.1.is_complete() && !held.0.is_complete() {
+        hub.inner
+            .metrics
+            .blobs_completed
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(held.1)
 }
 
 async fn metrics_handler(State(hub): State<Hub>) -> impl IntoResponse {
@@ -1005,6 +1333,9 @@ fn create_authority(server_names: &[String]) -> Result<(String, String, String, 
     ))
 }
 
+/// TLS sessions the hub remembers for resumption (about 1 KiB each).
+const RESUMABLE_SESSIONS: usize = 16_384;
+
 fn server_tls(
     ca_pem: &str,
     server_pem: &str,
@@ -1031,14 +1362,15 @@ fn server_tls(
         .with_single_cert(chain, key)
         .map_err(tls_err)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    // Session tickets: a device that reconnects (the link came back, the
+    // Session resumption: a device that reconnects (the link came back, the
     // kiosk restarted its client) resumes without exchanging and verifying
     // certificates again — fewer bytes on 2G, less CPU on both sides. The
-    // ticket carries the client's certificate, and every request is still
-    // checked against the registry, so revocation applies to resumed sessions
-    // too. Ticket keys live in memory and rotate (a hub restart means one
-    // full handshake per device). One ticket per connection is enough.
-    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(tls_err)?;
+    // session (with the client's certificate) stays in the hub's memory and
+    // the device gets only its id (tens of bytes, where a self-contained
+    // ticket would carry the certificate over the slow link); every request
+    // is still checked against the registry, so revocation applies to resumed
+    // sessions too. A hub restart means one full handshake per device.
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(RESUMABLE_SESSIONS);
     config.send_tls13_tickets = 1;
     Ok(config)
 }
