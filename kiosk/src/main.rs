@@ -283,6 +283,9 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     if let Some(png) = &app.shell.borrow().last_receipt_png {
         writeln!(out, "Receipt saved as {}", png.display())?;
     }
+    if let Some(pdf) = &app.shell.borrow().last_receipt_pdf {
+        writeln!(out, "Receipt PDF saved as {}", pdf.display())?;
+    }
     writeln!(out, "Tracking code: {code}")?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::core::{
 };
 use crate::form::iso_to_display;
 use crate::papers::{ImageSource, PaperError, normalise};
-use crate::receipt::{PrintedReceipt, escpos, qr_image};
+use crate::receipt::{PrintedReceipt, ReceiptDocument, escpos, qr_image};
 use crate::store::{Attachment, KioskStore, expected_date, kiosk_actor};
 use crate::ui::{AppWindow, Choice, FieldRow, Item, PaperRow, SummaryRow};
 
@@ -113,7 +113,7 @@ pub trait CardReader {
 pub struct ReceiptOutput {
     /// An ESC/POS printer device (e.g. `/dev/usb/lp0`) or file.
     pub printer: Option<PathBuf>,
-    /// Directory for receipt PNGs.
+    /// Directory for saved receipts (PNG and PDF).
     pub save_dir: Option<PathBuf>,
 }
 
@@ -137,6 +137,8 @@ pub struct Shell {
     last_countdown: Option<u64>,
     /// The last PNG receipt written, for tests and the demo.
     pub last_receipt_png: Option<PathBuf>,
+    /// The last PDF receipt written, for tests and the demo.
+    pub last_receipt_pdf: Option<PathBuf>,
     /// What was last sent to the printer.
     pub last_print: Option<Vec<u8>>,
     /// The last text read aloud.
@@ -156,6 +158,7 @@ impl App {
             ui: ui.as_weak(),
             last_countdown: None,
             last_receipt_png: None,
+            last_receipt_pdf: None,
             last_print: None,
             last_spoken: None,
         }));
@@ -344,6 +347,7 @@ fn wire(ui: &AppWindow, shell: &Rc<RefCell<Shell>>) {
     ui.on_submit(on(shell, |s| s.input(|k, now| k.submit(now))));
     ui.on_receipt_print(on(shell, Shell::print_receipt));
     ui.on_receipt_save(on(shell, Shell::save_receipt));
+    ui.on_receipt_save_pdf(on(shell, Shell::save_receipt_pdf));
     ui.on_next_step(on(shell, |s| {
         let now = s.p.clock.now();
         s.p.kiosk.continue_life_event(now);
@@ -754,6 +758,102 @@ impl Shell {
         ui.set_receipt_notice(notice.into());
     }
 
+    /// What the PDF receipt says, in the resident's language: the submitted dossier's
+    /// procedure, code, times, fee and the originals of the papers it was sent with.
+    pub fn receipt_document(&self) -> Option<ReceiptDocument> {
+        let r = self.p.kiosk.receipt()?;
+        let lang = self.p.kiosk.lang();
+        let l = lang.code();
+        let t = |key: &str| self.p.translations.get(lang, key, &[]);
+        let procedure = self.p.kiosk.catalog().procedure(&r.procedure);
+        let mut details = vec![(
+            t("receipt.pdf.commune"),
+            self.p.store.commune().as_str().to_owned(),
+        )];
+        if let Ok(ts) = r.submitted_at.parse::<jiff::Timestamp>() {
+            // Viet Nam keeps UTC+7 all year.
+            let local = ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(7)));
+            details.push((
+                t("receipt.pdf.submitted_at"),
+                local.strftime("%d/%m/%Y %H:%M").to_string(),
+            ));
+        }
+        details.push((
+            t("receipt.pdf.expected_date"),
+            iso_to_display(&r.expected_date),
+        ));
+        if let Some(p) = procedure {
+            let (free, text) = fee_display(&p.fee, l);
+            details.push((
+                t("receipt.pdf.fee"),
+                if free {
+                    t("receipt.pdf.fee_free")
+                } else {
+                    text
+                },
+            ));
+        }
+        let mut bring = vec![t("receipt.pdf.bring.card"), t("receipt.pdf.bring.receipt")];
+        let code = xaso_services::TrackingCode::parse(&r.tracking_code).ok();
+        let dossier = code.and_then(|c| match self.p.store.dossier_by_code(&c) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("receipt: dossier not readable: {e}");
+                None
+            }
+        });
+        if let (Some(p), Some(d)) = (procedure, dossier) {
+            let mut seen = std::collections::BTreeSet::new();
+            for a in &d.attachments {
+                if seen.insert(a.paper.clone())
+                    && let Some(def) = p.paper(&a.paper)
+                {
+                    bring.push(self.p.translations.get(
+                        lang,
+                        "receipt.pdf.bring.original",
+                        &[("paper", def.label.get(l))],
+                    ));
+                }
+            }
+        }
+        Some(ReceiptDocument {
+            lang: l.to_owned(),
+            title: t("receipt.pdf.title"),
+            procedure: procedure.map_or_else(|| r.procedure.clone(), |p| p.name.get(l).to_owned()),
+            tracking_label: t("receipt.pdf.tracking_code"),
+            tracking_code: r.tracking_code.clone(),
+            details,
+            bring_heading: t("receipt.pdf.bring"),
+            bring,
+            note: t("receipt.pdf.note"),
+        })
+    }
+
+    /// Saves the receipt as a PDF next to the PNG receipts.
+    fn save_receipt_pdf(&mut self) {
+        let (Some(dir), Some(doc)) = (self.p.receipt.save_dir.clone(), self.receipt_document())
+        else {
+            return;
+        };
+        let path = dir.join(format!("bien-nhan-{}.pdf", doc.tracking_code));
+        let written = crate::receipt::pdf(&doc)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+        let notice = match written {
+            Ok(()) => {
+                self.last_receipt_pdf = Some(path);
+                "saved-pdf"
+            }
+            Err(e) => {
+                tracing::error!("receipt PDF: {e}");
+                "print-failed"
+            }
+        };
+        if let Some(ui) = self.ui.upgrade() {
+            ui.set_receipt_notice(notice.into());
+        }
+    }
+
     /// Pushes the state machine's state into the window.
     pub fn refresh(&mut self) {
         let Some(ui) = self.ui.upgrade() else {
@@ -950,27 +1050,9 @@ impl Shell {
                 });
             }
             ui.set_summary(model(summary));
-            match &p.fee {
-                Fee::Free => {
-                    ui.set_fee_free(true);
-                    ui.set_fee_text("".into());
-                }
-                Fee::Fixed { amount_vnd, .. } | Fee::PerDocument { amount_vnd } => {
-                    ui.set_fee_free(false);
-                    ui.set_fee_text(xaso_i18n::format_vnd(*amount_vnd).into());
-                }
-                Fee::PerPage {
-                    first_two_pages_vnd,
-                    ..
-                } => {
-                    ui.set_fee_free(false);
-                    ui.set_fee_text(xaso_i18n::format_vnd(*first_two_pages_vnd).into());
-                }
-                Fee::SetByProvince { note } => {
-                    ui.set_fee_free(false);
-                    ui.set_fee_text(note.get(l).into());
-                }
-            }
+            let (free, fee) = fee_display(&p.fee, l);
+            ui.set_fee_free(free);
+            ui.set_fee_text(fee.into());
             ui.set_processing_days(i32::try_from(p.processing_days).unwrap_or(i32::MAX));
             ui.set_papers(model(
                 k.papers()
@@ -1084,4 +1166,19 @@ pub fn describe_values(values: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("  {k}: {v}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The fee as the review screen and the receipt show it: `(free, amount or note)`.
+fn fee_display(fee: &Fee, l: &str) -> (bool, String) {
+    match fee {
+        Fee::Free => (true, String::new()),
+        Fee::Fixed { amount_vnd, .. } | Fee::PerDocument { amount_vnd } => {
+            (false, xaso_i18n::format_vnd(*amount_vnd))
+        }
+        Fee::PerPage {
+            first_two_pages_vnd,
+            ..
+        } => (false, xaso_i18n::format_vnd(*first_two_pages_vnd)),
+        Fee::SetByProvince { note } => (false, note.get(l).to_owned()),
+    }
 }

@@ -196,6 +196,7 @@ pub fn scripted_journey(
     phase("after submit");
     camera.shot("receipt")?;
     ui.invoke_receipt_save();
+    ui.invoke_receipt_save_pdf();
     let code = ui.get_tracking_code().to_string();
     ui.invoke_to_rating();
     ui.invoke_choose_rating("very_satisfied".into());

@@ -240,6 +240,11 @@ fn full_journey_offline_then_synced_to_a_hub() {
     assert_eq!(ui.get_receipt_notice(), "saved");
     let png = k._dir.path().join(format!("bien-nhan-{code}.png"));
     assert!(image::open(&png).unwrap().width() > 0);
+    // … and as a PDF next to it: real text, embedded font, a QR code that scans.
+    tap(ui, "Lưu biên nhận (PDF)");
+    assert_eq!(ui.get_receipt_notice(), "saved-pdf");
+    let pdf = std::fs::read(k._dir.path().join(format!("bien-nhan-{code}.pdf"))).unwrap();
+    check_receipt_pdf(&pdf, &code.to_string());
 
     // Rating.
     tap(ui, "Đánh giá dịch vụ");
@@ -656,4 +661,83 @@ fn after_a_power_cut_the_draft_resumes_only_for_the_same_card() {
         value_of(ui, "Họ, chữ đệm, tên của trẻ"),
         "Nguyễn Minh Khang"
     );
+}
+
+/// The PDF receipt read back as a reader would: its text, its fonts, and its first page
+/// rendered to pixels with the QR code scanned from them.
+fn check_receipt_pdf(pdf: &[u8], code: &str) {
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdf_extract::extract_text_from_mem(pdf).unwrap();
+    for needle in [
+        code,
+        "Biên nhận hồ sơ",
+        "Đăng ký khai sinh",
+        "Ngày hẹn trả kết quả",
+        "Miễn phí",
+        "Thẻ căn cước của bạn",
+        "Bản chính: Giấy chứng sinh",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} is not text in the PDF:\n{text}"
+        );
+    }
+
+    // Every font is embedded, as a subset of the bundled Noto Sans.
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let mut descriptors = 0;
+    let mut fonts = Vec::new();
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        match dict.get(b"Type").and_then(|t| t.as_name()) {
+            Ok(b"FontDescriptor") => {
+                descriptors += 1;
+                assert!(
+                    dict.has(b"FontFile2") || dict.has(b"FontFile3"),
+                    "a font is not embedded: {dict:?}"
+                );
+            }
+            Ok(b"Font") => {
+                if let Ok(name) = dict.get(b"BaseFont").and_then(|n| n.as_name()) {
+                    fonts.push(String::from_utf8_lossy(name).into_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        descriptors >= 2,
+        "regular and bold: {descriptors} descriptors"
+    );
+    assert!(
+        fonts
+            .iter()
+            .all(|f| f.contains("NotoSans") && f.as_bytes().get(6) == Some(&b'+')),
+        "subset Noto Sans only: {fonts:?}"
+    );
+
+    // The page as a viewer draws it: the QR code decodes to the tracking code.
+    let file = hayro::hayro_syntax::Pdf::new(pdf.to_vec()).unwrap();
+    let page = &file.pages()[0];
+    let pixmap = hayro::render(
+        page,
+        &hayro::RenderCache::new(),
+        &hayro::hayro_interpret::InterpreterSettings::default(),
+        &hayro::RenderSettings::default(),
+        &hayro::PixmapSettings {
+            x_scale: 2.0,
+            y_scale: 2.0,
+            bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+        },
+    );
+    let (w, h) = (usize::from(pixmap.width()), usize::from(pixmap.height()));
+    let rgba = pixmap.data_as_u8_slice();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let o = (y * w + x) * 4;
+        ((u16::from(rgba[o]) + u16::from(rgba[o + 1]) + u16::from(rgba[o + 2])) / 3) as u8
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content, code);
 }
