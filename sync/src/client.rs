@@ -25,6 +25,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 
+use crate::blob::{self, BlobHash, Held, StatusReply, StatusRequest, Transfer, UploadReply};
 use crate::hub::{EnrolRequest, EnrolResponse, Role, provider};
 use crate::protocol::{
     AnswerBody, ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, decode_frame, encode_frame,
@@ -212,6 +213,8 @@ struct ProgressInner {
     changes_sent: AtomicU64,
     changes_received: AtomicU64,
     changes_remaining: AtomicU64,
+    blob_bytes_done: AtomicU64,
+    blob_bytes_total: AtomicU64,
     started_ms: AtomicU64,
     epoch: std::sync::OnceLock<Instant>,
 }
@@ -233,6 +236,12 @@ pub struct ProgressSnapshot {
     pub rate_bytes_per_s: f64,
     /// Estimated seconds left, when it can be estimated.
     pub eta_s: Option<f64>,
+    /// Attachment bytes moved (uploaded or downloaded) in the current
+    /// blob transfer ([`SyncClient::push_blobs`], [`SyncClient::pull_blobs`]).
+    pub blob_bytes_done: u64,
+    /// Attachment bytes that transfer has to move in all (known once it has
+    /// asked the hub what it holds).
+    pub blob_bytes_total: u64,
 }
 
 impl Progress {
@@ -288,6 +297,8 @@ impl Progress {
             changes_remaining,
             rate_bytes_per_s: rate,
             eta_s,
+            blob_bytes_done: inner.blob_bytes_done.load(Ordering::Relaxed),
+            blob_bytes_total: inner.blob_bytes_total.load(Ordering::Relaxed),
         }
     }
 }
@@ -370,6 +381,8 @@ pub struct SyncClient {
     /// resumption tickets) is shared by every connection this client opens.
     tls: rustls::ClientConfig,
     url: String,
+    /// Hub base URL (no trailing slash).
+    base: String,
     wanted: Vec<Partition>,
     liveness: Duration,
     floor_rate: u64,
@@ -400,6 +413,7 @@ impl SyncClient {
             http,
             tls,
             url: format!("{}/v1/sync", hub_url.trim_end_matches('/')),
+            base: hub_url.trim_end_matches('/').to_owned(),
             wanted,
             liveness,
             floor_rate: 1024,
@@ -545,9 +559,23 @@ impl SyncClient {
             }
             Ok(body)
         };
-        // Liveness: the bytes we queued may take frame_len / floor_rate to drain
+        self.guarded(frame_len, progress, cancel, transfer).await
+    }
+
+    /// Run `transfer` under progress-based liveness and cancellation: it
+    /// fails with [`Error::Stalled`] only when no byte moves (in either
+    /// direction, as counted in `progress`) for the liveness period plus the
+    /// time `queued` bytes need at the floor rate, whatever its total length.
+    async fn guarded<T>(
+        &self,
+        queued: u64,
+        progress: &Progress,
+        cancel: &Cancel,
+        transfer: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        // Liveness: the bytes we queued may take queued / floor_rate to drain
         // before the hub can answer; after that, something must keep moving.
-        let allowance = self.liveness + Duration::from_secs(frame_len / self.floor_rate.max(1));
+        let allowance = self.liveness + Duration::from_secs(queued / self.floor_rate.max(1));
         let watchdog = async {
             let mut last = progress.total_bytes();
             let mut last_change = Instant::now();
@@ -603,4 +631,389 @@ impl SyncClient {
             }
         }
     }
+}
+
+/// What one blob transfer ([`SyncClient::push_blobs`] / [`SyncClient::pull_blobs`]) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobReport {
+    /// Blobs that reached the hub whole and verified in this run.
+    pub uploaded: u64,
+    /// Blobs received whole and verified in this run.
+    pub downloaded: u64,
+    /// Blob bytes sent (request bodies), including any lost in a cut.
+    pub bytes_sent: u64,
+    /// Blob bytes received.
+    pub bytes_received: u64,
+    /// Transfers that resumed from a durable offset above zero.
+    pub resumed: u64,
+    /// Bytes not sent again thanks to resuming (the sum of those offsets).
+    pub bytes_skipped: u64,
+    /// Blobs named by the index that the hub does not hold yet.
+    pub unavailable: u64,
+}
+
+impl BlobReport {
+    fn add(&mut self, other: &BlobReport) {
+        self.uploaded += other.uploaded;
+        self.downloaded += other.downloaded;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        self.resumed += other.resumed;
+        self.bytes_skipped += other.bytes_skipped;
+        self.unavailable += other.unavailable;
+    }
+}
+
+/// Attachments: push and pull blobs (see [`crate::blob`]).
+impl SyncClient {
+    fn blob_url(&self, partition: &Partition, hash: &BlobHash) -> String {
+        format!("{}/v1/blobs/{hash}/{partition}", self.base)
+    }
+
+    /// Push, then pull: after [`sync_once`](Self::sync_once), this moves the
+    /// attachments both ways. Each is resumable: call it again after an error.
+    pub async fn sync_blobs(
+        &self,
+        store: &mut Store,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<BlobReport, Error> {
+        let mut report = self.push_blobs(store, progress, cancel).await?;
+        report.add(&self.pull_blobs(store, progress, cancel).await?);
+        Ok(report)
+    }
+
+    /// Upload every blob of this store's partitions that the hub does not
+    /// hold yet, each from the hub's durable offset. Blobs the hub confirmed
+    /// are remembered and not asked about again. Progress counts bytes
+    /// ([`ProgressSnapshot::blob_bytes_done`] of `blob_bytes_total`).
+    pub async fn push_blobs(
+        &self,
+        store: &mut Store,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<BlobReport, Error> {
+        reset_blob_progress(progress);
+        let mut report = BlobReport::default();
+        for partition in store.partitions()? {
+            let local = store.blobs_unconfirmed(HUB_PEER, &partition)?;
+            for batch in local.chunks(blob::MAX_STATUS_HASHES) {
+                let status = self
+                    .blob_status(
+                        &StatusRequest {
+                            partition: partition.clone(),
+                            hashes: batch.iter().map(|b| b.hash).collect(),
+                        },
+                        progress,
+                        cancel,
+                    )
+                    .await?;
+                let plan = blob::plan_push(batch, &status);
+                store.confirm_blobs(HUB_PEER, &partition, &plan.confirmed)?;
+                let total: u64 = plan.uploads.iter().map(Transfer::remaining).sum();
+                progress
+                    .0
+                    .blob_bytes_total
+                    .fetch_add(total, Ordering::Relaxed);
+                for transfer in plan.uploads {
+                    if cancel.is_cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                    self.push_one(store, &partition, transfer, progress, cancel, &mut report)
+                        .await?;
+                }
+            }
+        }
+        tracing::info!(
+            uploaded = report.uploaded,
+            bytes = report.bytes_sent,
+            resumed = report.resumed,
+            "blobs pushed"
+        );
+        Ok(report)
+    }
+
+    async fn push_one(
+        &self,
+        store: &mut Store,
+        partition: &Partition,
+        mut transfer: Transfer,
+        progress: &Progress,
+        cancel: &Cancel,
+        report: &mut BlobReport,
+    ) -> Result<(), Error> {
+        let Some(bytes) = store.blob(partition, &transfer.hash)? else {
+            return Ok(());
+        };
+        // A 409 says where the hub really stands (another upload moved it):
+        // go on from there, a few times at most.
+        for _ in 0..3 {
+            if transfer.offset > 0 {
+                report.resumed += 1;
+                report.bytes_skipped += transfer.offset;
+            }
+            let body = bytes
+                .get(transfer.offset as usize..)
+                .unwrap_or_default()
+                .to_vec();
+            let sent_before = progress.0.bytes_sent.load(Ordering::Relaxed);
+            let outcome = self
+                .upload_blob(
+                    partition,
+                    &transfer.hash,
+                    transfer.size,
+                    transfer.offset,
+                    body,
+                    progress,
+                    cancel,
+                )
+                .await;
+            report.bytes_sent += progress.0.bytes_sent.load(Ordering::Relaxed) - sent_before;
+            match outcome {
+                Ok(held) if held.is_complete() => {
+                    report.uploaded += 1;
+                    store.confirm_blobs(HUB_PEER, partition, &[transfer.hash])?;
+                    return Ok(());
+                }
+                Ok(held) => transfer.offset = held.offset(),
+                Err(Error::BlobGap { held }) => transfer.offset = held,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::NoProgress)
+    }
+
+    /// Download every blob that the index of this store's partitions names
+    /// and the store lacks, when the hub holds it; each resumes from what
+    /// the store already holds durably and becomes visible only once its
+    /// SHA-256 verifies.
+    pub async fn pull_blobs(
+        &self,
+        store: &mut Store,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<BlobReport, Error> {
+        reset_blob_progress(progress);
+        let mut report = BlobReport::default();
+        for partition in store.partitions()? {
+            let missing = store.missing_blobs(&partition)?;
+            for batch in missing.chunks(blob::MAX_STATUS_HASHES) {
+                let wanted = batch
+                    .iter()
+                    .map(|info| Ok((*info, store.blob_held(&partition, &info.hash)?)))
+                    .collect::<Result<Vec<_>, Error>>()?;
+                let status = self
+                    .blob_status(
+                        &StatusRequest {
+                            partition: partition.clone(),
+                            hashes: batch.iter().map(|b| b.hash).collect(),
+                        },
+                        progress,
+                        cancel,
+                    )
+                    .await?;
+                let plan = blob::plan_pull(&wanted, &status);
+                report.unavailable += plan.unavailable.len() as u64;
+                let total: u64 = plan.downloads.iter().map(Transfer::remaining).sum();
+                progress
+                    .0
+                    .blob_bytes_total
+                    .fetch_add(total, Ordering::Relaxed);
+                for transfer in plan.downloads {
+                    if cancel.is_cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                    if transfer.offset > 0 {
+                        report.resumed += 1;
+                        report.bytes_skipped += transfer.offset;
+                    }
+                    let received_before = progress.0.bytes_received.load(Ordering::Relaxed);
+                    let outcome = self
+                        .download_blob(store, &partition, transfer, progress, cancel)
+                        .await;
+                    report.bytes_received +=
+                        progress.0.bytes_received.load(Ordering::Relaxed) - received_before;
+                    let held = outcome?;
+                    if !held.is_complete() {
+                        return Err(Error::Network(format!(
+                            "the hub sent {} of {} bytes of a blob",
+                            held.offset(),
+                            transfer.size
+                        )));
+                    }
+                    report.downloaded += 1;
+                    store.confirm_blobs(HUB_PEER, &partition, &[transfer.hash])?;
+                }
+            }
+        }
+        tracing::info!(
+            downloaded = report.downloaded,
+            bytes = report.bytes_received,
+            resumed = report.resumed,
+            unavailable = report.unavailable,
+            "blobs pulled"
+        );
+        Ok(report)
+    }
+
+    /// Ask the hub what it holds of some blobs of one partition.
+    pub async fn blob_status(
+        &self,
+        request: &StatusRequest,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<StatusReply, Error> {
+        let body = serde_json::to_vec(request).map_err(Error::Serialize)?;
+        let len = body.len() as u64;
+        let transfer = async {
+            progress.0.bytes_sent.fetch_add(len, Ordering::Relaxed);
+            let response = self
+                .http
+                .post(format!("{}/v1/blobs/status", self.base))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .await
+                .map_err(net_err)?;
+            let bytes = accepted(response).await?.bytes().await.map_err(net_err)?;
+            progress
+                .0
+                .bytes_received
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            serde_json::from_slice(&bytes).map_err(Error::Deserialize)
+        };
+        self.guarded(len, progress, cancel, transfer).await
+    }
+
+    /// Send `bytes` as the part of blob `hash` (declared `size` bytes) that
+    /// starts at `offset`, in one streamed request. Returns what the hub
+    /// holds afterwards; [`Error::BlobGap`] if it holds less than
+    /// `offset`. [`push_blobs`](Self::push_blobs) uses it; tools and tests
+    /// may send any bytes with it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_blob(
+        &self,
+        partition: &Partition,
+        hash: &BlobHash,
+        size: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<Held, Error> {
+        let len = bytes.len() as u64;
+        let chunks: Vec<bytes::Bytes> = bytes::Bytes::from(bytes)
+            .chunks(UPLOAD_CHUNK)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
+        let counter = progress.clone();
+        let stream = futures_util::stream::iter(chunks.into_iter().map(move |chunk| {
+            let n = chunk.len() as u64;
+            counter.0.bytes_sent.fetch_add(n, Ordering::Relaxed);
+            counter.0.blob_bytes_done.fetch_add(n, Ordering::Relaxed);
+            Ok::<_, std::io::Error>(chunk)
+        }));
+        let transfer = async {
+            let response = self
+                .http
+                .put(self.blob_url(partition, hash))
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .header(reqwest::header::CONTENT_LENGTH, len)
+                .header("upload-offset", offset)
+                .header("upload-length", size)
+                .body(reqwest::Body::wrap_stream(stream))
+                .send()
+                .await
+                .map_err(net_err)?;
+            if response.status() == reqwest::StatusCode::CONFLICT {
+                let reply: UploadReply = response.json().await.map_err(net_err)?;
+                return Err(Error::BlobGap {
+                    held: reply.held.offset(),
+                });
+            }
+            let reply: UploadReply = accepted(response).await?.json().await.map_err(net_err)?;
+            Ok(reply.held)
+        };
+        self.guarded(len.min(64 * 1024), progress, cancel, transfer)
+            .await
+    }
+
+    /// Fetch the rest of one blob from `transfer.offset` into `store`,
+    /// committing what arrives every [`blob::FLUSH_BYTES`] (and what arrived
+    /// before a break), so a cut resumes from there. Returns what the store
+    /// holds afterwards (complete only if the hash verified).
+    pub async fn download_blob(
+        &self,
+        store: &mut Store,
+        partition: &Partition,
+        transfer: Transfer,
+        progress: &Progress,
+        cancel: &Cancel,
+    ) -> Result<Held, Error> {
+        let url = self.blob_url(partition, &transfer.hash);
+        let transfer_future = async {
+            let response = self
+                .http
+                .get(url)
+                .header(
+                    reqwest::header::RANGE,
+                    format!("bytes={}-", transfer.offset),
+                )
+                .send()
+                .await
+                .map_err(net_err)?;
+            let mut response = accepted(response).await?;
+            let mut incoming = blob::Incoming::new(transfer.offset);
+            let mut held = store.blob_held(partition, &transfer.hash)?;
+            let broken = loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let n = chunk.len() as u64;
+                        progress.0.bytes_received.fetch_add(n, Ordering::Relaxed);
+                        progress.0.blob_bytes_done.fetch_add(n, Ordering::Relaxed);
+                        if incoming.next_offset() + n > transfer.size {
+                            break Some(Error::BadChunk);
+                        }
+                        if let Some((at, piece)) = incoming.push(&chunk) {
+                            held = store.append_blob_chunk(
+                                partition,
+                                &transfer.hash,
+                                transfer.size,
+                                at,
+                                &piece,
+                            )?;
+                        }
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(net_err(e)),
+                }
+            };
+            // What arrived before a break is good (TLS authenticated it): keep it.
+            if let Some((at, piece)) = incoming.finish() {
+                held = store.append_blob_chunk(
+                    partition,
+                    &transfer.hash,
+                    transfer.size,
+                    at,
+                    &piece,
+                )?;
+            } else if transfer.size == 0 {
+                held = store.append_blob_chunk(partition, &transfer.hash, 0, 0, &[])?;
+            }
+            match broken {
+                Some(e) => Err(e),
+                None => Ok(held),
+            }
+        };
+        self.guarded(0, progress, cancel, transfer_future).await
+    }
+}
+
+/// Upload bodies are handed to the connection in pieces of this size, so
+/// progress and cancellation are fine-grained on slow links.
+const UPLOAD_CHUNK: usize = 4 * 1024;
+
+fn reset_blob_progress(progress: &Progress) {
+    progress.0.blob_bytes_done.store(0, Ordering::Relaxed);
+    progress.0.blob_bytes_total.store(0, Ordering::Relaxed);
 }

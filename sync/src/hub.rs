@@ -1154,22 +1154,18 @@ async fn blob_put_handler(
     axum::extract::Path((hash, partition)): axum::extract::Path<(String, String)>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
-) -> Result<Response, HttpError> {
-    let (hash, partition) = blob_target(&hash, &partition)?;
-    // Scope first: nothing of the body is read, let alone written, for a
-    // partition the device may not access.
-    let device = scoped(&hub, cert, &partition)?;
-    let offset = header_u64(&headers, "upload-offset")?;
-    let size = header_u64(&headers, "upload-length")?;
-    if size > blob::MAX_BLOB_BYTES {
-        return Err(blob_error(
-            &hub,
-            Error::BlobTooLarge {
-                size,
-                max: blob::MAX_BLOB_BYTES,
-            },
-        ));
-    }
+) -> Response {
+    let (hash, partition, device, size, offset) =
+        match check_put(&hub, cert, &hash, &partition, &headers) {
+            Ok(checked) => checked,
+            Err(e) => {
+                // Nothing of the body is kept, let alone written; it is read
+                // and dropped only so the refusal reaches the device intact
+                // (an unread body makes the connection close with a reset).
+                discard(body.into_data_stream(), blob::MAX_BLOB_BYTES).await;
+                return refused(e);
+            }
+        };
     // The body is read in its own task: if the connection breaks, the
     // handler is dropped but the task still commits what arrived.
     let receiving = tokio::spawn(receive_upload(
@@ -1180,29 +1176,83 @@ async fn blob_put_handler(
         offset,
         body,
     ));
-    let outcome = receiving
-        .await
-        .map_err(|e| HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let outcome = match receiving.await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            return refused(HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+        }
+    };
     match outcome {
         Ok(held) => {
             if held.is_complete() {
                 tracing::info!(device = %device.device_id, partition = %partition, size, "blob received");
             }
-            Ok(Json(UploadReply { held }).into_response())
+            Json(UploadReply { held }).into_response()
         }
-        Err(Error::BlobGap { held }) => Ok((
+        Err(Error::BlobGap { held }) => (
             StatusCode::CONFLICT,
             Json(UploadReply {
                 held: Held::Partial { held, size },
             }),
         )
-            .into_response()),
-        Err(e) => Err(blob_error(&hub, e)),
+            .into_response(),
+        Err(e) => refused(blob_error(&hub, e)),
     }
 }
 
+/// A refused upload's response; the connection is not reused after it.
+fn refused(error: HttpError) -> Response {
+    let mut response = error.into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Read and drop up to `limit` bytes of a body.
+async fn discard(
+    mut stream: impl futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>> + Unpin,
+    limit: u64,
+) {
+    use futures_util::StreamExt;
+    let mut read = 0u64;
+    while read <= limit {
+        match stream.next().await {
+            Some(Ok(bytes)) => read += bytes.len() as u64,
+            _ => return,
+        }
+    }
+}
+
+/// Scope and headers of an upload, checked before any byte of it is read.
+fn check_put(
+    hub: &Hub,
+    cert: Option<String>,
+    hash: &str,
+    partition: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<(BlobHash, Partition, Device, u64, u64), HttpError> {
+    let (hash, partition) = blob_target(hash, partition)?;
+    let device = scoped(hub, cert, &partition)?;
+    let offset = header_u64(headers, "upload-offset")?;
+    let size = header_u64(headers, "upload-length")?;
+    if size > blob::MAX_BLOB_BYTES {
+        return Err(blob_error(
+            hub,
+            Error::BlobTooLarge {
+                size,
+                max: blob::MAX_BLOB_BYTES,
+            },
+        ));
+    }
+    Ok((hash, partition, device, size, offset))
+}
+
 /// Commit an upload's body as it arrives (see [`blob::Incoming`]); on a
-/// broken stream, commit what arrived, then report the break.
+/// broken stream, commit what arrived, then report the break. After a
+/// refusal (a chunk past the declared size, a gap) the rest of the body is
+/// read and dropped.
 async fn receive_upload(
     hub: Hub,
     partition: Partition,
@@ -1215,33 +1265,46 @@ async fn receive_upload(
     let mut stream = body.into_data_stream();
     let mut incoming = blob::Incoming::new(offset);
     let mut held = None;
-    let mut broken = None;
+    let mut failed = None;
     loop {
         match stream.next().await {
             Some(Ok(bytes)) => {
+                if incoming.next_offset() + bytes.len() as u64 > size {
+                    failed = Some(Error::BadChunk);
+                    break;
+                }
                 hub.inner
                     .metrics
                     .blob_bytes_in
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                if incoming.next_offset() + bytes.len() as u64 > size {
-                    broken = Some(Error::BadChunk);
-                    break;
-                }
                 if let Some((at, piece)) = incoming.push(&bytes) {
-                    held = Some(commit_piece(&hub, &partition, hash, size, at, piece).await?);
+                    match commit_piece(&hub, &partition, hash, size, at, piece).await {
+                        Ok(now) => held = Some(now),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
                 }
             }
             Some(Err(e)) => {
-                broken = Some(Error::Network(format!("upload broken: {e}")));
+                failed = Some(Error::Network(format!("upload broken: {e}")));
                 break;
             }
             None => break,
         }
     }
-    if let Some((at, piece)) = incoming.finish() {
-        held = Some(commit_piece(&hub, &partition, hash, size, at, piece).await?);
+    let broken_stream = matches!(failed, Some(Error::Network(_)));
+    if failed.is_none() || broken_stream {
+        // What arrived is good (TLS authenticated it): keep it.
+        if let Some((at, piece)) = incoming.finish() {
+            held = Some(commit_piece(&hub, &partition, hash, size, at, piece).await?);
+        }
     }
-    if let Some(e) = broken {
+    if let Some(e) = failed {
+        if !broken_stream {
+            discard(stream, blob::MAX_BLOB_BYTES).await;
+        }
         return Err(e);
     }
     match held {

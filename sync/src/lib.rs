@@ -59,6 +59,7 @@
 //!   so "what do you lack" is answered exactly, and replays are harmless.
 //! - No personal data in logs: logs name partitions, counts and device ids only.
 
+pub mod blob;
 pub mod client;
 pub mod hub;
 pub mod link;
@@ -70,6 +71,7 @@ pub mod store;
 
 use std::path::PathBuf;
 
+pub use blob::{BlobHash, BlobInfo, Held};
 pub use mapping::{Conflict, ConflictValue, PathSegment};
 pub use protocol::{Origin, Vector};
 pub use store::{ApplyOutcome, Saved, Store, create_key_file, ensure_key_file};
@@ -260,6 +262,30 @@ pub enum Error {
     /// Enrolment failed.
     #[error("enrolment: {0}")]
     Enrolment(String),
+    /// Not a SHA-256 in hex.
+    #[error("invalid blob hash {0:?}")]
+    InvalidBlobHash(String),
+    /// A blob is larger than [`blob::MAX_BLOB_BYTES`].
+    #[error("a blob of {size} bytes is larger than the limit of {max} bytes")]
+    BlobTooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A chunk runs past the blob's declared size.
+    #[error("a blob chunk runs past the blob's declared size")]
+    BadChunk,
+    /// A chunk starts beyond what the receiver holds: resume at `held`.
+    #[error("a blob chunk starts beyond the {held} bytes held")]
+    BlobGap {
+        /// Bytes the receiver holds.
+        held: u64,
+    },
+    /// The received bytes do not have the announced SHA-256; they were
+    /// discarded and the blob was not made visible.
+    #[error("the received blob does not match its hash; it was discarded")]
+    BlobHashMismatch,
     /// File I/O.
     #[error("{context}: {source}")]
     Io {
