@@ -403,6 +403,10 @@ impl SyncClient {
             .with_client_auth_cert(chain, key)
             .map_err(tls_err)?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // TLS records of at most 4 KiB (instead of 16 KiB): the hub can only
+        // use what arrives in whole records, so on a link that breaks, a
+        // resumed upload loses at most this much, not up to 16 KiB per cut.
+        tls.max_fragment_size = Some(TLS_FRAGMENT);
         let liveness = Duration::from_secs(60);
         let http = http_client(&tls, liveness)?;
         let wanted = match identity.role {
@@ -1008,6 +1012,9 @@ impl SyncClient {
         self.guarded(0, progress, cancel, transfer_future).await
     }
 }
+
+/// Largest TLS record this device sends (see [`SyncClient::new`]).
+const TLS_FRAGMENT: usize = 4096;
 
 /// Upload bodies are handed to the connection in pieces of this size, so
 /// progress and cancellation are fine-grained on slow links.
