@@ -22,6 +22,10 @@ use xaso_sync::client::{self, Cancel, Progress, SyncClient};
 use xaso_sync::hub::{Hub, HubConfig, Role};
 use xaso_sync::{Partition, Store};
 
+// The same allocator as `xaso-hub`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -106,6 +110,7 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
                 }
             }
         }
+        eprintln!("round {}…", ["first contact", "warm", "reconnect"][round]);
         let barrier = Arc::new(tokio::sync::Barrier::new(devices));
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(devices);

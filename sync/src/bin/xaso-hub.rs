@@ -51,6 +51,12 @@ fn values<'a>(rest: &'a [String], flag: &str) -> Vec<&'a str> {
         .collect()
 }
 
+// Under a burst of devices the hub allocates from many threads at once;
+// mimalloc handles that better than glibc's allocator (measured with
+// `cargo xtask bench hub`, see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[allow(clippy::print_stdout)]
 #[tokio::main]
 async fn main() -> Result<()> {
