@@ -14,15 +14,15 @@
 //!   (see [`crate::protocol`]). `403` if any partition is outside the device's
 //!   scope (nothing is written), `401` if the certificate is unknown or revoked.
 //! - `POST /v1/blobs/status` (client certificate): JSON
-//!   [`StatusRequest`](crate::blob::StatusRequest) → what the hub holds of
-//!   each blob ([`StatusReply`](crate::blob::StatusReply)).
+//!   [`StatusRequest`] → what the hub holds of
+//!   each blob ([`StatusReply`]).
 //! - `PUT /v1/blobs/{sha256}/{partition}` (client certificate): upload bytes
 //!   of a blob from `Upload-Offset` (declared size `Upload-Length`). The body
 //!   is committed as it arrives, every [`FLUSH_BYTES`](crate::blob::FLUSH_BYTES)
 //!   and when it ends or breaks, so a cut upload resumes from what arrived;
 //!   the blob becomes visible only when its SHA-256 verifies (`422` and
 //!   discarded otherwise; `409` with the held offset if the upload starts
-//!   beyond it). JSON [`UploadReply`](crate::blob::UploadReply).
+//!   beyond it). JSON [`UploadReply`].
 //! - `GET /v1/blobs/{sha256}/{partition}` (client certificate): the bytes of
 //!   a verified blob from `Range: bytes=N-` (`404` if the hub lacks it).
 //!

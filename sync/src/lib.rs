@@ -17,6 +17,14 @@
 //! - The change index: every change is logged under `(partition, origin, seq)`;
 //!   a store's position is a [`protocol::Vector`] (origin → seq).
 //! - [`protocol`]: the sans-IO sync state machine and wire format.
+//! - [`blob`]: attachments (photographed papers). [`Store::put_blob`] keeps
+//!   the bytes content-addressed (SHA-256) per partition and writes an index
+//!   record `blob-<sha256>` that syncs like any record, so every holder of
+//!   the partition learns which blobs exist; records refer to blobs by hash.
+//!   The bytes then move separately and resumably (sans-IO rules in
+//!   [`blob`]; [`client::SyncClient::push_blobs`] / `pull_blobs`): a cut
+//!   transfer resumes from what the receiver holds durably, and a blob
+//!   becomes visible only once its hash verifies.
 //! - [`hub`]: the `xaso-hub` server (axum over rustls, TLS 1.3 only, mutual
 //!   TLS with certificates from the hub's own CA, enrolment with one-time
 //!   codes, commune scoping, revocation, `/metrics`).
@@ -47,8 +55,18 @@
 //! identity.save(&dir.join("identity"))?;
 //! // Then, whenever there is a link:
 //! let client = client::SyncClient::new("https://hub.example:8443", &identity)?;
-//! let report = client.sync_once(&mut store, &client::Progress::default(), &client::Cancel::default()).await?;
-//! # let _ = (back, report); Ok(()) }
+//! let (progress, cancel) = (client::Progress::default(), client::Cancel::default());
+//! let report = client.sync_once(&mut store, &progress, &cancel).await?;
+//!
+//! // Attachments: keep the bytes (durable now), put the hash in the record,
+//! // and after the record sync move the bytes both ways.
+//! let page = std::fs::read("/tmp/page-1.jpg")?;
+//! let hash = store.put_blob(&partition, &page)?; // also writes the index record `blob-<hash>`
+//! store.put(&partition, "dossier-1", &serde_json::json!({ "pages": [hash.to_hex()] }))?;
+//! client.sync_once(&mut store, &progress, &cancel).await?;
+//! let moved = client.sync_blobs(&mut store, &progress, &cancel).await?; // push, then pull
+//! let bytes = store.blob(&partition, &hash)?;
+//! # let _ = (back, report, moved, bytes); Ok(()) }
 //! ```
 //!
 //! ## Invariants
