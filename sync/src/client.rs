@@ -601,7 +601,8 @@ impl SyncClient {
         }
     }
 
-    /// Sync forever: after a success wait `policy.interval`, after a failure
+    /// Sync forever (records, then attachments with [`sync_blobs`](Self::sync_blobs)):
+    /// after a success wait `policy.interval`, after a failure
     /// back off exponentially with jitter. Returns when cancelled. `on_result`
     /// sees every outcome (for the UI's status line).
     pub async fn run(
@@ -614,7 +615,14 @@ impl SyncClient {
     ) {
         let mut attempt = 0u32;
         while !cancel.is_cancelled() {
-            let result = self.sync_once(store, progress, cancel).await;
+            // Records first (they carry the blob index), then the attachments.
+            let result = match self.sync_once(store, progress, cancel).await {
+                Ok(report) => self
+                    .sync_blobs(store, progress, cancel)
+                    .await
+                    .map(|_| report),
+                Err(e) => Err(e),
+            };
             on_result(&result);
             let wait = match &result {
                 Ok(_) => {
