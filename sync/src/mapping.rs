@@ -6,7 +6,7 @@
 //! record *reconciles* the document with the new value: only fields whose
 //! value really changed produce operations, so two devices editing different
 //! fields of one dossier merge cleanly, and two devices editing the same field
-//! keep both values (a conflict, see [`conflicts`]).
+//! keep both values (a conflict, see [`crate::Store::conflicts`]).
 //!
 //! Reconciling never resolves a conflict by accident: when the winning value
 //! of a conflicted field equals the value being written, nothing is written.
