@@ -527,21 +527,9 @@ impl Store {
             applied.push(entry);
             outcome.applied += 1;
         }
-        // Per record, in order of first appearance.
-        let mut order: Vec<&str> = Vec::new();
-        let mut by_record: HashMap<&str, Vec<&Entry>> = HashMap::new();
-        for entry in &applied {
-            by_record
-                .entry(entry.record_id.as_str())
-                .or_insert_with(|| {
-                    order.push(entry.record_id.as_str());
-                    Vec::new()
-                })
-                .push(entry);
-        }
         let time = now_ms();
-        for record_id in order {
-            let list = by_record.get(record_id).map(Vec::as_slice).unwrap_or(&[]);
+        for (record_id, list) in by_record(applied.iter().copied()) {
+            let list = list.as_slice();
             let existing = load_doc_from(&tx, p, record_id)?;
             let ready = match (&existing, prepared.as_deref_mut()) {
                 (None, Some(prepared)) => prepared.take_if_built_from(p, record_id, list),
@@ -979,6 +967,24 @@ pub struct ApplyOutcome {
     pub vector: Vector,
 }
 
+/// Entries grouped by record, records in order of first appearance, each
+/// record's entries in their original order.
+fn by_record<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<(&'a str, Vec<&'a Entry>)> {
+    let mut groups: Vec<(&str, Vec<&Entry>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for entry in entries {
+        let id = entry.record_id.as_str();
+        let slot = *index.entry(id).or_insert_with(|| {
+            groups.push((id, Vec::new()));
+            groups.len() - 1
+        });
+        if let Some((_, list)) = groups.get_mut(slot) {
+            list.push(entry);
+        }
+    }
+    groups
+}
+
 /// Parse a received change and check it was made by the origin it claims.
 fn parse_change(entry: &Entry) -> Result<Change, Error> {
     let change = Change::from_bytes(entry.change.clone()).map_err(|_| Error::BadChange)?;
@@ -1009,19 +1015,8 @@ struct PreparedDoc {
 impl Prepared {
     /// Prepare the documents `entries` would create in `partition`.
     pub fn add(&mut self, partition: &Partition, entries: &[Entry]) {
-        let mut order: Vec<&str> = Vec::new();
-        let mut by_record: HashMap<&str, Vec<&Entry>> = HashMap::new();
-        for entry in entries {
-            by_record
-                .entry(entry.record_id.as_str())
-                .or_insert_with(|| {
-                    order.push(entry.record_id.as_str());
-                    Vec::new()
-                })
-                .push(entry);
-        }
-        for record_id in order {
-            let list = by_record.get(record_id).map(Vec::as_slice).unwrap_or(&[]);
+        for (record_id, list) in by_record(entries) {
+            let list = list.as_slice();
             let mut doc = AutoCommit::new();
             let built = list
                 .iter()
