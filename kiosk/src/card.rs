@@ -40,6 +40,8 @@ pub enum CardProblem {
     Unreadable,
     /// No reader is connected or it stopped answering: ask the officer.
     ReaderUnavailable,
+    /// The kiosk has no access key for the chip: scan the QR code on the card first.
+    NeedsKey,
 }
 
 impl CardProblem {
@@ -50,6 +52,7 @@ impl CardProblem {
             CardProblem::NotAnIdCard => "not-an-id-card",
             CardProblem::Unreadable => "unreadable",
             CardProblem::ReaderUnavailable => "reader-unavailable",
+            CardProblem::NeedsKey => "needs-key",
         }
     }
 }

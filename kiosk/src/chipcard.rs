@@ -2,13 +2,15 @@
 //! DG1/DG13, passive authentication against the trust store) turned into [`CardEvent`]s.
 //!
 //! [`SoftCardReader`] puts one of idcard's synthetic identities on an in-process software
-//! card (demo mode, tests). The access key is what the kiosk gets from the card's MRZ; with a
-//! PC/SC reader the same `read_card` runs over `xaso_idcard::transport` instead.
+//! card (demo mode, tests). The access key comes from the card's QR code (scanned at the
+//! identify screen, see [`crate::qrscan`]; its candidates are tried in turn) or from the
+//! configuration (`--mrz`, `--identity`); with a PC/SC reader the same read runs over
+//! `xaso_idcard::transport` instead.
 
 use xaso_idcard::MrzKey;
 use xaso_idcard::error::{CardError, TransportError};
 use xaso_idcard::pa::TrustStore;
-use xaso_idcard::reader::{AccessKey, CardRead, ReadOptions, read_card_with};
+use xaso_idcard::reader::{AccessKey, CardRead, ReadOptions, read_card_trying, read_card_with};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
 use xaso_idcard::transport::{Canceller, CardWatcher, InProcess, PcscTransport, Transport};
@@ -53,6 +55,24 @@ pub fn read_outcome<T: Transport>(t: &mut T, key: &AccessKey, trust: &TrustStore
     }
 }
 
+/// Reads a card trying each key in turn (the candidates from the card's QR code).
+pub fn read_trying<T: Transport>(t: &mut T, keys: &[MrzKey], trust: &TrustStore) -> CardEvent {
+    let opts = ReadOptions {
+        read_face: false,
+        ..ReadOptions::default()
+    };
+    match read_card_trying(t, keys, trust, &opts) {
+        Ok((read, _)) => CardEvent::Read {
+            identity: identity_of(&read),
+            verified: read.passive_auth.verified,
+        },
+        Err(e) => {
+            tracing::warn!("card read with the QR code's keys failed: {e}");
+            CardEvent::Failed(problem_of(&e))
+        }
+    }
+}
+
 /// What the resident can do about a failed read.
 pub fn problem_of(e: &CardError) -> CardProblem {
     match e {
@@ -75,6 +95,10 @@ pub struct SoftCardReader {
     pki: TestPki,
     trust: TrustStore,
     on_reader: bool,
+    /// Whether the kiosk may use each synthetic card's own MRZ key (the demo picker). A
+    /// keyless reader, like a real one without `--mrz`, needs the card's QR code first.
+    knows_keys: bool,
+    qr_keys: Vec<MrzKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +118,17 @@ impl SoftCardReader {
             pki,
             trust,
             on_reader: false,
+            knows_keys: true,
+            qr_keys: Vec::new(),
+        })
+    }
+
+    /// The software cards without their keys: a card is read only with the keys from its
+    /// QR code (as a real reader with no `--mrz`/`--identity`).
+    pub fn keyless() -> Result<SoftCardReader, SoftCardError> {
+        Ok(SoftCardReader {
+            knows_keys: false,
+            ..SoftCardReader::new()?
         })
     }
 }
@@ -123,18 +158,31 @@ impl CardReader for SoftCardReader {
                 return vec![CardEvent::Failed(CardProblem::ReaderUnavailable)];
             }
         };
-        let key = match identity.mrz_key() {
-            Ok(k) => AccessKey::Mrz(k),
-            Err(e) => {
-                tracing::error!("software card key: {e}");
-                return vec![CardEvent::Failed(CardProblem::Unreadable)];
-            }
-        };
         self.on_reader = true;
+        let keys = if !self.qr_keys.is_empty() {
+            self.qr_keys.clone()
+        } else if self.knows_keys {
+            match identity.mrz_key() {
+                Ok(k) => vec![k],
+                Err(e) => {
+                    tracing::error!("software card key: {e}");
+                    return vec![CardEvent::Failed(CardProblem::Unreadable)];
+                }
+            }
+        } else {
+            return vec![CardEvent::Present, CardEvent::Failed(CardProblem::NeedsKey)];
+        };
         let mut transport = InProcess {
             card: SoftCard::new(files),
         };
-        read_events(&mut transport, &key, &self.trust)
+        vec![
+            CardEvent::Present,
+            read_trying(&mut transport, &keys, &self.trust),
+        ]
+    }
+
+    fn set_qr_keys(&mut self, keys: Vec<MrzKey>) {
+        self.qr_keys = keys;
     }
 
     fn remove(&mut self) -> Vec<CardEvent> {
@@ -200,6 +248,7 @@ pub fn pcsc_reader_available(reader: Option<&str>) -> bool {
 /// shell collects with [`CardReader::poll`].
 pub struct PcscCardReader {
     reader: Option<String>,
+    qr_keys: std::sync::Arc<std::sync::Mutex<Vec<MrzKey>>>,
     events: std::sync::mpsc::Receiver<CardEvent>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     canceller: Canceller,
@@ -208,11 +257,14 @@ pub struct PcscCardReader {
 
 impl PcscCardReader {
     /// Starts watching `reader` (or every reader). Fails only if pcscd cannot be reached.
+    /// `key` is the configured access key (`--mrz`, `--identity`); without one, a card is
+    /// read only after its QR code was scanned ([`CardReader::set_qr_keys`]).
     pub fn start(
         reader: Option<String>,
-        key: AccessKey,
+        key: Option<AccessKey>,
         trust: TrustStore,
     ) -> Result<PcscCardReader, TransportError> {
+        let qr_keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let watcher = CardWatcher::new()?;
         let canceller = watcher.canceller();
         let (tx, events) = std::sync::mpsc::channel();
@@ -220,9 +272,13 @@ impl PcscCardReader {
         let thread = {
             let stop = stop.clone();
             let reader = reader.clone();
+            let keys = Keys {
+                configured: key,
+                qr: qr_keys.clone(),
+            };
             std::thread::Builder::new()
                 .name("xaso-card-reader".into())
-                .spawn(move || watch(&watcher, reader.as_deref(), &key, &trust, &tx, &stop))
+                .spawn(move || watch(&watcher, reader.as_deref(), &keys, &trust, &tx, &stop))
                 .map_err(|e| {
                     TransportError::Reader(format!("cannot start the reader thread: {e}"))
                 })?
@@ -233,11 +289,33 @@ impl PcscCardReader {
         );
         Ok(PcscCardReader {
             reader,
+            qr_keys,
             events,
             stop,
             canceller,
             thread: Some(thread),
         })
+    }
+}
+
+/// The keys the reader thread reads cards with: the QR code's candidates when a QR code
+/// was scanned this session, else the configured key.
+struct Keys {
+    configured: Option<AccessKey>,
+    qr: std::sync::Arc<std::sync::Mutex<Vec<MrzKey>>>,
+}
+
+impl Keys {
+    fn read<T: Transport>(&self, t: &mut T, trust: &TrustStore) -> CardEvent {
+        let qr = match self.qr.lock() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        match (&self.configured, qr.is_empty()) {
+            (_, false) => read_trying(t, &qr, trust),
+            (Some(key), true) => read_outcome(t, key, trust),
+            (None, true) => CardEvent::Failed(CardProblem::NeedsKey),
+        }
     }
 }
 
@@ -247,7 +325,7 @@ const WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 fn watch(
     watcher: &CardWatcher,
     reader: Option<&str>,
-    key: &AccessKey,
+    keys: &Keys,
     trust: &TrustStore,
     tx: &std::sync::mpsc::Sender<CardEvent>,
     stop: &std::sync::atomic::AtomicBool,
@@ -282,7 +360,7 @@ fn watch(
             return;
         }
         let outcome = match PcscTransport::connect(&name) {
-            Ok(mut t) => read_outcome(&mut t, key, trust),
+            Ok(mut t) => keys.read(&mut t, trust),
             Err(e) => {
                 tracing::warn!("cannot connect to the card: {e}");
                 CardEvent::Failed(problem_of(&CardError::from(e)))
@@ -332,6 +410,13 @@ impl CardReader for PcscCardReader {
 
     fn poll(&mut self) -> Vec<CardEvent> {
         self.events.try_iter().collect()
+    }
+
+    fn set_qr_keys(&mut self, keys: Vec<MrzKey>) {
+        match self.qr_keys.lock() {
+            Ok(mut k) => *k = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
     }
 
     fn source(&self) -> CardSource {

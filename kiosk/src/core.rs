@@ -10,6 +10,7 @@ use xaso_services::{Catalog, FieldKind, Procedure, Submitter};
 
 use crate::card::{CardEvent, CardIdentity, CardProblem};
 use crate::form::{self, FieldError};
+use crate::qrscan::QrProblem;
 use crate::telex::TelexEntry;
 
 /// Every screen of the kiosk.
@@ -68,6 +69,27 @@ impl CardState {
             CardState::Verified => "verified",
             CardState::NotVerified => "not-verified",
             CardState::Failed(_) => "error",
+        }
+    }
+}
+
+/// Scanning the QR code on the card (identify screen), so the chip can be opened without a
+/// configured key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QrState {
+    /// Waiting for the scanner's line or a picture.
+    Scanning,
+    /// The access keys are known: the next card tap uses them.
+    Ready,
+    Failed(QrProblem),
+}
+
+impl QrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QrState::Scanning => "scanning",
+            QrState::Ready => "ready",
+            QrState::Failed(_) => "error",
         }
     }
 }
@@ -277,6 +299,7 @@ struct Session {
     card: Option<CardIdentity>,
     card_verified: bool,
     card_state: Option<CardState>,
+    qr: Option<QrState>,
     life_event: Option<String>,
     form: Option<FormState>,
     papers: Vec<PaperSlot>,
@@ -351,6 +374,9 @@ impl Kiosk {
 
     pub fn card_state(&self) -> CardState {
         self.session.card_state.unwrap_or(CardState::Waiting)
+    }
+    pub fn qr_state(&self) -> Option<QrState> {
+        self.session.qr
     }
     pub fn card(&self) -> Option<&CardIdentity> {
         self.session.card.as_ref()
@@ -596,6 +622,34 @@ impl Kiosk {
                     Vec::new()
                 }
             }
+        }
+    }
+
+    /// "Scan the QR code on the card": the scanner input (or a picture) is awaited.
+    pub fn start_qr_scan(&mut self, now: Instant) {
+        self.touch(now);
+        self.session.qr = Some(QrState::Scanning);
+    }
+
+    /// The shell derived the access keys from a QR code (or could not, and says why).
+    pub fn qr_scanned(&mut self, result: Result<(), QrProblem>, now: Instant) {
+        self.touch(now);
+        self.session.qr = Some(match result {
+            Ok(()) => {
+                // A card read that failed for want of a key can now be tried again.
+                if matches!(self.session.card_state, Some(CardState::Failed(_))) {
+                    self.session.card_state = Some(CardState::Waiting);
+                }
+                QrState::Ready
+            }
+            Err(p) => QrState::Failed(p),
+        });
+    }
+
+    pub fn cancel_qr_scan(&mut self, now: Instant) {
+        self.touch(now);
+        if self.session.qr != Some(QrState::Ready) {
+            self.session.qr = None;
         }
     }
 

@@ -153,3 +153,15 @@ pub fn write_sample_papers(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A "photo" of the QR code on a synthetic resident's card, as a phone or the document
+/// camera would drop it into the QR directory (`--qr-images`).
+pub fn write_sample_card_qr(dir: &Path, resident: &str) -> anyhow::Result<()> {
+    let identity = xaso_idcard::softcard::Identity::builtin_named(resident)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(format!("qr-{resident}.png")),
+        crate::qrscan::qr_png(&identity.qr_text(), 6)?,
+    )?;
+    Ok(())
+}

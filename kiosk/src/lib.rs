@@ -21,6 +21,7 @@ pub mod demo;
 pub mod form;
 pub mod link;
 pub mod papers;
+pub mod qrscan;
 pub mod receipt;
 pub mod setup;
 pub mod shell;

@@ -1,13 +1,14 @@
 //! `xaso-kiosk`: the resident's touch kiosk.
 //!
 //! ```text
-//! xaso-kiosk [--store DIR] [--commune CODE] [--device N] [--papers DIR]
+//! xaso-kiosk [--store DIR] [--commune CODE] [--device N] [--papers DIR] [--qr-images DIR]
 //!            [--printer DEV] [--receipts DIR]        run on the display
 //! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
 //!                                                      headless runs the scripted journey
 //! xaso-kiosk --screenshots DIR                         render every screen to PNG and exit
 //! xaso-kiosk [--demo] --card pcsc [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE]
-//!            [--csca FILE]                              read cards through pcscd
+//!            [--csca FILE]                              read cards through pcscd (without a
+//!                                                       key: scan the card's QR code first)
 //! ```
 
 use std::io::Write;
@@ -20,7 +21,7 @@ use xaso_kiosk::chipcard::{
     PcscCardReader, SoftCardReader, identity_key, mrz_key_from_arg, pcsc_reader_available,
 };
 use xaso_kiosk::core::IdlePolicy;
-use xaso_kiosk::demo::write_sample_papers;
+use xaso_kiosk::demo::{write_sample_card_qr, write_sample_papers};
 use xaso_kiosk::link;
 use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::CardReader;
@@ -39,6 +40,7 @@ struct Args {
     commune: Option<String>,
     device: Option<u16>,
     papers: Option<PathBuf>,
+    qr_images: Option<PathBuf>,
     printer: Option<PathBuf>,
     receipts: Option<PathBuf>,
     hub: Option<String>,
@@ -81,6 +83,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 )
             }
             "--papers" => args.papers = Some(value("--papers")?.into()),
+            "--qr-images" => args.qr_images = Some(value("--qr-images")?.into()),
             "--printer" => args.printer = Some(value("--printer")?.into()),
             "--receipts" => args.receipts = Some(value("--receipts")?.into()),
             "--hub" => args.hub = Some(value("--hub")?),
@@ -103,7 +106,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 writeln!(
                     out,
                     "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store DIR] \
-                     [--commune CODE] [--device N] [--papers DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]] \
+                     [--commune CODE] [--device N] [--papers DIR] [--qr-images DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]] \
                      [--card auto|software|pcsc] [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE] [--csca FILE]"
                 )?;
                 std::process::exit(0);
@@ -162,6 +165,10 @@ fn work_dir(args: &Args) -> anyhow::Result<PathBuf> {
     if args.papers.is_none() {
         write_sample_papers(&dir.join("papers")).context("cannot write the sample papers")?;
     }
+    if args.demo && args.qr_images.is_none() {
+        write_sample_card_qr(&dir.join("qr"), DEMO_RESIDENT)
+            .context("cannot write the demo card's QR picture")?;
+    }
     Ok(dir)
 }
 
@@ -204,6 +211,7 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
             .unwrap_or_else(|| "09904".into()),
         device: args.device.unwrap_or(1),
         papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
+        qr_images: Some(args.qr_images.clone().unwrap_or_else(|| dir.join("qr"))),
         receipt: ReceiptOutput {
             printer: args.printer.clone(),
             save_dir: Some(args.receipts.clone().unwrap_or_else(|| dir.to_owned())),
@@ -358,39 +366,37 @@ fn card_reader(args: &Args) -> anyhow::Result<Box<dyn CardReader>> {
         Ok(Box::new(SoftCardReader::new()?))
     };
     let key = access_key(args)?;
+    let explicit_key = args.mrz.is_some() || args.identity.is_some();
+    let pcsc = |key: Option<AccessKey>| -> anyhow::Result<Box<dyn CardReader>> {
+        if key.is_none() {
+            tracing::info!(
+                "no --mrz/--identity: a card is read after its QR code is scanned at the kiosk"
+            );
+        }
+        Ok(Box::new(
+            PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
+                .context("cannot reach pcscd (is it running?)")?,
+        ))
+    };
     match args.card {
         CardChoice::Software => software(),
-        // Auto: PC/SC only when the card's key was given (--mrz / --identity); the demo's
-        // resident picker stays unless --card pcsc is asked for.
-        CardChoice::Auto => match key {
-            Some(key)
-                if (args.mrz.is_some() || args.identity.is_some())
-                    && pcsc_reader_available(args.reader.as_deref()) =>
-            {
-                Ok(Box::new(
-                    PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
-                        .context("cannot watch the PC/SC reader")?,
-                ))
+        // Auto: a PC/SC reader when pcscd lists one, except in the demo without an explicit
+        // key, where the resident picker stays (unless --card pcsc is asked for).
+        CardChoice::Auto => {
+            if (explicit_key || !args.demo) && pcsc_reader_available(args.reader.as_deref()) {
+                pcsc(if explicit_key { key } else { None })
+            } else {
+                software()
             }
-            _ => software(),
-        },
+        }
         CardChoice::Pcsc => {
-            let Some(key) = key else {
-                bail!(
-                    "--card pcsc needs the card's access key: --mrz DOCNO,DOB,EXPIRY or \
-                     --identity FILE (or --demo for the demo resident)"
-                );
-            };
             if !pcsc_reader_available(args.reader.as_deref()) {
                 tracing::warn!(
                     "no PC/SC reader {} yet: the kiosk waits for one to be connected",
                     args.reader.as_deref().unwrap_or("")
                 );
             }
-            Ok(Box::new(
-                PcscCardReader::start(args.reader.clone(), key, trust_store(args)?)
-                    .context("cannot reach pcscd (is it running?)")?,
-            ))
+            pcsc(key)
         }
     }
 }

@@ -10,6 +10,8 @@ pub enum ReceiptError {
     Qr(#[from] qrcode::types::QrError),
     #[error("cannot write to the receipt printer: {0}")]
     Printer(#[from] std::io::Error),
+    #[error("cannot encode the image: {0}")]
+    Image(#[from] image::ImageError),
     #[error("the bundled font cannot be read")]
     Font,
     #[error("cannot write the PDF: {0}")]

@@ -32,6 +32,8 @@ pub struct KioskConfig {
     pub device: u16,
     /// Directory image files are imported from.
     pub papers_dir: PathBuf,
+    /// Directory where pictures of the card's QR code arrive (`None`: scanner only).
+    pub qr_images: Option<PathBuf>,
     pub receipt: ReceiptOutput,
     pub idle: IdlePolicy,
     pub speech: bool,
@@ -61,6 +63,7 @@ pub fn build(
             clock,
             card,
             images: Box::new(DirectoryImages::new(&config.papers_dir)),
+            qr_images: config.qr_images,
             receipt: config.receipt,
             speech: config.speech,
         },

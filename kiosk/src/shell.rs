@@ -97,6 +97,9 @@ pub trait CardReader {
     fn place(&mut self, resident: &str) -> Vec<CardEvent>;
     /// Takes the card away.
     fn remove(&mut self) -> Vec<CardEvent>;
+    /// The access keys derived from the QR code on the resident's card, tried in turn on
+    /// the next card read (before any configured key); empty forgets them.
+    fn set_qr_keys(&mut self, _keys: Vec<xaso_idcard::MrzKey>) {}
     /// Events that happened on their own since the last call (a real reader: a card was
     /// placed, read or taken away). Called from the shell's timer.
     fn poll(&mut self) -> Vec<CardEvent> {
@@ -126,6 +129,8 @@ pub struct ShellParts {
     pub clock: Box<dyn Clock>,
     pub card: Box<dyn CardReader>,
     pub images: Box<dyn ImageSource>,
+    /// Where pictures of the card's QR code arrive (the newest is read).
+    pub qr_images: Option<PathBuf>,
     pub receipt: ReceiptOutput,
     /// Speak texts with espeak-ng when it is installed.
     pub speech: bool,
@@ -260,6 +265,37 @@ fn wire(ui: &AppWindow, shell: &Rc<RefCell<Shell>>) {
             tracing::warn!("cannot switch the UI language: {e}");
         }
     });
+    ui.on_qr_scan(on(shell, |s| {
+        let now = s.p.clock.now();
+        s.p.kiosk.start_qr_scan(now);
+    }));
+    ui.on_qr_cancel(on(shell, |s| {
+        let now = s.p.clock.now();
+        s.p.kiosk.cancel_qr_scan(now);
+    }));
+    // A keyboard-wedge scanner typed the QR text and Enter into the focused input.
+    cb!(on_qr_text, |s, text: SharedString| {
+        let keys = crate::qrscan::keys_from_text(&text);
+        s.use_qr_keys(keys);
+    });
+    // A picture of the QR code: the newest image in the QR directory.
+    ui.on_qr_image(on(shell, |s| {
+        let keys = match s
+            .p
+            .qr_images
+            .as_deref()
+            .and_then(crate::qrscan::newest_image)
+        {
+            Some(path) => std::fs::read(&path)
+                .map_err(|e| {
+                    tracing::warn!("QR image: {e}");
+                    crate::qrscan::QrProblem::Unreadable
+                })
+                .and_then(|bytes| crate::qrscan::keys_from_image(&bytes)),
+            None => Err(crate::qrscan::QrProblem::NotFound),
+        };
+        s.use_qr_keys(keys);
+    }));
     cb!(on_choose_resident, |s, id: SharedString| {
         let events = s.p.card.place(&id);
         s.card_events(events);
@@ -393,6 +429,22 @@ impl Shell {
         }
     }
 
+    /// Hands the QR code's access keys to the card reader for the next read.
+    fn use_qr_keys(&mut self, keys: Result<Vec<xaso_idcard::MrzKey>, crate::qrscan::QrProblem>) {
+        let now = self.p.clock.now();
+        match keys {
+            Ok(keys) => {
+                tracing::info!("card QR code read: {} access key candidates", keys.len());
+                self.p.card.set_qr_keys(keys);
+                self.p.kiosk.qr_scanned(Ok(()), now);
+            }
+            Err(p) => {
+                tracing::info!("card QR code not usable: {}", p.as_str());
+                self.p.kiosk.qr_scanned(Err(p), now);
+            }
+        }
+    }
+
     /// Places a (demo) resident's card on the reader and reads it.
     pub fn place_card(&mut self, resident: &str) {
         let events = self.p.card.place(resident);
@@ -518,6 +570,8 @@ impl Shell {
                 }
                 Effect::Speak(text) => self.speak(text),
                 Effect::Wiped => {
+                    // The QR code's keys belong to the session that ended.
+                    self.p.card.set_qr_keys(Vec::new());
                     if let Err(e) = slint::select_bundled_translation("") {
                         tracing::warn!("cannot reset the UI language: {e}");
                     }
@@ -878,6 +932,12 @@ impl Shell {
             _ => SharedString::new(),
         });
         ui.set_card_name(k.card().and_then(|c| c.full_name()).unwrap_or("").into());
+        let qr = k.qr_state();
+        ui.set_qr_state(qr.map_or("", crate::core::QrState::as_str).into());
+        ui.set_qr_problem(match qr {
+            Some(crate::core::QrState::Failed(p)) => p.as_str().into(),
+            _ => SharedString::new(),
+        });
         ui.set_has_draft(k.has_draft_offer());
         ui.set_residents(model(
             self.p

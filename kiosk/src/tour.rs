@@ -138,6 +138,14 @@ pub fn scripted_journey(
         .borrow_mut()
         .card_event(CardEvent::Failed(CardProblem::RemovedTooEarly));
     camera.shot("card-error")?;
+    // The card's QR code through the scanner: the chip is then opened with its keys.
+    ui.invoke_qr_scan();
+    camera.shot("card-qr-scan")?;
+    match xaso_idcard::softcard::Identity::builtin_named(DEMO_RESIDENT) {
+        Ok(identity) => ui.invoke_qr_text(identity.qr_text().into()),
+        Err(e) => tracing::error!("demo resident: {e}"),
+    }
+    camera.shot("card-qr-read")?;
     ui.invoke_choose_resident(DEMO_RESIDENT.into());
     camera.shot("card-verified")?;
     ui.invoke_card_continue();

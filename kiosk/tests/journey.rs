@@ -83,6 +83,7 @@ fn kiosk_in(
             commune: COMMUNE.into(),
             device: 3,
             papers_dir: dir.path().join("papers"),
+            qr_images: Some(dir.path().join("qr")),
             receipt: ReceiptOutput {
                 printer: Some(dir.path().join("printer.bin")),
                 save_dir: Some(dir.path().to_owned()),
@@ -740,4 +741,111 @@ fn check_receipt_pdf(pdf: &[u8], code: &str) {
     assert_eq!(grids.len(), 1, "one QR code on the page");
     let (_, content) = grids[0].decode().unwrap();
     assert_eq!(content, code);
+}
+
+/// What a USB keyboard-wedge scanner does: types the QR text into the focused input, then
+/// Enter.
+fn wedge_scan(ui: &AppWindow, text: &str) {
+    use slint::platform::{Key, WindowEvent};
+    let window = ui.window();
+    let press = |t: slint::SharedString| {
+        window.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: t });
+    };
+    for ch in text.chars() {
+        press(ch.to_string().into());
+    }
+    press(Key::Return.into());
+}
+
+#[test]
+fn identify_by_scanning_the_cards_qr_code_then_tapping_it_without_a_configured_key() {
+    use xaso_idcard::softcard::Identity;
+    let mai_anh = Identity::builtin_named("nguyen-thi-mai-anh").unwrap();
+    // A reader that, like a real one started without --mrz/--identity, has no key.
+    let k = kiosk_with(
+        "kiosk-qr",
+        IdlePolicy::default(),
+        Box::new(SoftCardReader::keyless().unwrap()),
+    );
+    let ui = &k.app.ui;
+    tap(ui, "Chạm thẻ căn cước");
+    assert_eq!(ui.get_card_state(), "waiting");
+
+    // Tapping first: the chip cannot be opened, and the screen says to scan the QR code.
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_card_state(), "error");
+    assert_eq!(ui.get_card_problem(), "needs-key");
+
+    // A QR code that is not an ID card's: a clear error, nothing kept.
+    tap(ui, "Quét mã QR trên thẻ");
+    assert_eq!(ui.get_qr_state(), "scanning");
+    assert_eq!(elements(ui, "Mã QR trên thẻ").len(), 1);
+    wedge_scan(ui, "https://dichvucong.gov.vn/p/home/dvc-trang-chu.html");
+    assert_eq!(ui.get_qr_state(), "error");
+    assert_eq!(ui.get_qr_problem(), "qr-not-id-card");
+    // No picture yet in the QR directory.
+    tap(ui, "Đọc mã QR từ ảnh");
+    assert_eq!(ui.get_qr_problem(), "qr-not-found");
+
+    // The card's own QR code through the scanner: the keys are derived, then the tap reads
+    // the chip with them — verified, and the form is pre-filled.
+    wedge_scan(ui, &mai_anh.qr_text());
+    assert_eq!(ui.get_qr_state(), "ready");
+    assert_eq!(ui.get_card_state(), "waiting");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_card_state(), "verified");
+    assert_eq!(ui.get_card_name(), "Nguyễn Thị Mai Anh");
+    tap(ui, "Tiếp tục");
+    tap(ui, "Sinh con");
+    tap(ui, "Đăng ký khai sinh");
+    assert_eq!(ui.get_screen(), "form");
+    assert_eq!(
+        value_of(ui, "Số định danh cá nhân người yêu cầu"),
+        "079303001234"
+    );
+    assert_eq!(field_source(ui, "requester_full_name"), "card");
+
+    // Going home ends the session and forgets the keys: the next tap needs a scan again.
+    tap(ui, "Trang chủ");
+    tap(ui, "Chạm thẻ căn cước");
+    assert_eq!(ui.get_qr_state(), "");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_card_problem(), "needs-key");
+
+    // The same through a picture of the QR code (the path a camera frame takes).
+    let qr_dir = k._dir.path().join("qr");
+    std::fs::create_dir_all(&qr_dir).unwrap();
+    std::fs::write(qr_dir.join("blank.png"), {
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::new_luma8(300, 300)
+            .write_to(&mut png, image::ImageFormat::Png)
+            .unwrap();
+        png.into_inner()
+    })
+    .unwrap();
+    tap(ui, "Quét mã QR trên thẻ");
+    tap(ui, "Đọc mã QR từ ảnh");
+    assert_eq!(ui.get_qr_problem(), "qr-not-found");
+    std::thread::sleep(Duration::from_millis(20));
+    xaso_kiosk::demo::write_sample_card_qr(&qr_dir, "nguyen-thi-mai-anh").unwrap();
+    tap(ui, "Đọc mã QR từ ảnh");
+    assert_eq!(ui.get_qr_state(), "ready");
+    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_card_state(), "verified");
+
+    // Another resident's card does not open with her QR code's keys.
+    tap(ui, "Nhấc thẻ ra");
+    tap(ui, "Chạm thẻ căn cước");
+    tap(ui, "Quét mã QR trên thẻ");
+    wedge_scan(ui, &mai_anh.qr_text());
+    let other = Identity::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|(_, id)| id.id_number != mai_anh.id_number)
+        .unwrap()
+        .1;
+    tap(ui, &format!("Thẻ mẫu: {}", other.full_name));
+    assert_eq!(ui.get_card_state(), "error");
+    assert_eq!(ui.get_card_problem(), "unreadable");
 }

@@ -95,7 +95,7 @@ fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
     let pki = TestPki::default_test().unwrap();
     let reader = PcscCardReader::start(
         Some(VPCD_READER.into()),
-        identity_key(RESIDENT).unwrap(),
+        Some(identity_key(RESIDENT).unwrap()),
         pki.trust_store(),
     )
     .unwrap();
@@ -107,6 +107,7 @@ fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
             commune: "79001".into(),
             device: 4,
             papers_dir: dir.path().join("papers"),
+            qr_images: Some(dir.path().join("qr")),
             receipt: ReceiptOutput::default(),
             idle: IdlePolicy::default(),
             speech: false,

@@ -47,6 +47,7 @@ fn child() -> anyhow::Result<()> {
             commune: "09904".into(),
             device: 1,
             papers_dir: dir.join("papers"),
+            qr_images: None,
             receipt: ReceiptOutput::default(),
             idle: IdlePolicy::default(),
             speech: false,
