@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, install_testing_backend, tap, value_of};
+use common::{elements, install_testing_backend, tap, value_of, wedge_scan};
 
 use std::path::Path;
 use std::time::Duration;
@@ -741,21 +741,6 @@ fn check_receipt_pdf(pdf: &[u8], code: &str) {
     assert_eq!(grids.len(), 1, "one QR code on the page");
     let (_, content) = grids[0].decode().unwrap();
     assert_eq!(content, code);
-}
-
-/// What a USB keyboard-wedge scanner does: types the QR text into the focused input, then
-/// Enter.
-fn wedge_scan(ui: &AppWindow, text: &str) {
-    use slint::platform::{Key, WindowEvent};
-    let window = ui.window();
-    let press = |t: slint::SharedString| {
-        window.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
-        window.dispatch_event(WindowEvent::KeyReleased { text: t });
-    };
-    for ch in text.chars() {
-        press(ch.to_string().into());
-    }
-    press(Key::Return.into());
 }
 
 #[test]

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, install_testing_backend, tap, value_of};
+use common::{elements, install_testing_backend, tap, value_of, wedge_scan};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -173,4 +173,69 @@ fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
     });
     assert!(app.shell.borrow().kiosk().card().is_none());
     assert_eq!(ui.get_card_name(), "");
+}
+
+/// A reader started without any configured key (no `--mrz`/`--identity`): the card opens
+/// only after its QR code was scanned, with the keys derived from it, over real pcscd.
+#[test]
+fn a_keyless_pcsc_reader_reads_the_card_after_its_qr_code_is_scanned() {
+    let _pcscd = Pcscd::ensure().expect("pcscd with vsmartcard-vpcd");
+    install_testing_backend();
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::default_test().unwrap();
+    let reader = PcscCardReader::start(Some(VPCD_READER.into()), None, pki.trust_store()).unwrap();
+    let app = build(
+        AppWindow::new().unwrap(),
+        KioskConfig {
+            store: Some(dir.path().join("store")),
+            device_id: "kiosk-pcsc-qr".into(),
+            commune: "79001".into(),
+            device: 5,
+            papers_dir: dir.path().join("papers"),
+            qr_images: None,
+            receipt: ReceiptOutput::default(),
+            idle: IdlePolicy::default(),
+            speech: false,
+        },
+        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
+        Box::new(reader),
+    )
+    .unwrap();
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    let ui = &app.ui;
+    tap(ui, "Chạm thẻ căn cước");
+    let identity = Identity::builtin_named(RESIDENT).unwrap();
+    let files = CardFiles::build(&identity, &pki).unwrap();
+
+    // Placed before any scan: the kiosk has no key and says to scan the QR code.
+    let card = Inserted::new(SoftCard::new(files.clone()));
+    tick_until(&app, "the keyless read to fail", |ui| {
+        ui.get_card_state() == "error"
+    });
+    assert_eq!(ui.get_card_problem(), "needs-key");
+    assert_eq!(card.remove(), ServeEnd::Stopped);
+
+    tap(ui, "Quét mã QR trên thẻ");
+    wedge_scan(ui, &identity.qr_text());
+    assert_eq!(ui.get_qr_state(), "ready");
+    assert_eq!(ui.get_card_state(), "waiting");
+
+    let card = Inserted::new(SoftCard::new(files));
+    tick_until(&app, "the card to be read with the QR keys", |ui| {
+        ui.get_card_state() != "waiting" && ui.get_card_state() != "reading"
+    });
+    assert_eq!(
+        ui.get_card_state(),
+        "verified",
+        "{:?}",
+        ui.get_card_problem()
+    );
+    assert_eq!(ui.get_card_name(), identity.full_name.as_str());
+    assert_eq!(card.remove(), ServeEnd::Stopped);
+    tick_until(&app, "the removal to wipe the session", |ui| {
+        ui.get_screen() == "home"
+    });
 }

@@ -52,3 +52,18 @@ pub fn install_testing_backend() {
     .unwrap();
     BACKEND.set(true);
 }
+
+/// What a USB keyboard-wedge scanner does: types the QR text into the focused input, then
+/// Enter.
+pub fn wedge_scan(ui: &AppWindow, text: &str) {
+    use slint::platform::{Key, WindowEvent};
+    let window = ui.window();
+    let press = |t: slint::SharedString| {
+        window.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: t });
+    };
+    for ch in text.chars() {
+        press(ch.to_string().into());
+    }
+    press(Key::Return.into());
+}
