@@ -14,6 +14,7 @@
 //! journey (home, card removal, idle timeout) replaces the whole session with an empty one;
 //! a draft is resumed only for the verified card it was made with; no personal data in logs.
 
+pub mod camera;
 pub mod card;
 pub mod chipcard;
 pub mod core;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! xaso-kiosk [--store DIR] [--commune CODE] [--device N] [--papers DIR] [--qr-images DIR]
-//!            [--printer DEV] [--receipts DIR]        run on the display
+//!            [--camera DEV|none] [--printer DEV] [--receipts DIR]   run on the display
 //! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
 //!                                                      headless runs the scripted journey
 //! xaso-kiosk --screenshots DIR                         render every screen to PNG and exit
@@ -41,6 +41,7 @@ struct Args {
     device: Option<u16>,
     papers: Option<PathBuf>,
     qr_images: Option<PathBuf>,
+    camera: Option<String>,
     printer: Option<PathBuf>,
     receipts: Option<PathBuf>,
     hub: Option<String>,
@@ -84,6 +85,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--papers" => args.papers = Some(value("--papers")?.into()),
             "--qr-images" => args.qr_images = Some(value("--qr-images")?.into()),
+            "--camera" => args.camera = Some(value("--camera")?),
             "--printer" => args.printer = Some(value("--printer")?.into()),
             "--receipts" => args.receipts = Some(value("--receipts")?.into()),
             "--hub" => args.hub = Some(value("--hub")?),
@@ -106,7 +108,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 writeln!(
                     out,
                     "usage: xaso-kiosk [--demo] [--headless] [--screenshots DIR] [--store DIR] \
-                     [--commune CODE] [--device N] [--papers DIR] [--qr-images DIR] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]] \
+                     [--commune CODE] [--device N] [--papers DIR] [--qr-images DIR] [--camera DEV|none] [--printer DEV] [--receipts DIR] [--hub URL [--hub-ca PEM --enrol CODE]] \
                      [--card auto|software|pcsc] [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE] [--csca FILE]"
                 )?;
                 std::process::exit(0);
@@ -212,6 +214,7 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
         device: args.device.unwrap_or(1),
         papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
         qr_images: Some(args.qr_images.clone().unwrap_or_else(|| dir.join("qr"))),
+        camera: None,
         receipt: ReceiptOutput {
             printer: args.printer.clone(),
             save_dir: Some(args.receipts.clone().unwrap_or_else(|| dir.to_owned())),
@@ -303,12 +306,9 @@ fn run_windowed(args: Args) -> anyhow::Result<()> {
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
     let card = card_reader(&args)?;
     let identity = hub_identity(&args, &dir)?;
-    let app = build(
-        ui,
-        config(&args, &dir, identity.as_ref()),
-        Box::new(SystemClock),
-        card,
-    )?;
+    let mut cfg = config(&args, &dir, identity.as_ref());
+    cfg.camera = document_camera(&args);
+    let app = build(ui, cfg, Box::new(SystemClock), card)?;
     let _timer = app.start_timer();
     let sync = match (&args.hub, identity) {
         (Some(hub), Some(identity)) => Some(
@@ -399,4 +399,19 @@ fn card_reader(args: &Args) -> anyhow::Result<Box<dyn CardReader>> {
             pcsc(key)
         }
     }
+}
+
+/// `--camera DEV` or `none`; by default the first V4L2 capture device, if any (the headless
+/// demo and the screenshot tour never use a camera).
+fn document_camera(args: &Args) -> Option<PathBuf> {
+    let camera = match args.camera.as_deref() {
+        Some("none") => None,
+        Some(device) => Some(PathBuf::from(device)),
+        None => xaso_kiosk::camera::capture_devices().into_iter().next(),
+    };
+    match &camera {
+        Some(d) => tracing::info!("document camera: {}", d.display()),
+        None => tracing::info!("no document camera: papers come from image files"),
+    }
+    camera
 }

@@ -25,6 +25,8 @@ pub enum PaperError {
     Io(#[from] std::io::Error),
     #[error("no document camera on this kiosk")]
     NoCamera,
+    #[error("the document camera failed: {0}")]
+    Camera(String),
     #[error("no more image files to import in {0}")]
     NoMoreFiles(PathBuf),
 }
@@ -79,6 +81,11 @@ pub trait ImageSource {
     fn capture(&mut self) -> Result<Vec<u8>, PaperError>;
     /// The next image file offered for import.
     fn import(&mut self) -> Result<Vec<u8>, PaperError>;
+    /// Whether there is a camera to photograph with (the papers screen shows "Chụp" only
+    /// then).
+    fn has_camera(&self) -> bool {
+        false
+    }
 }
 
 /// Imports image files from a directory (a USB stick, the demo's sample papers), in name

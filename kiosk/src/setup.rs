@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use xaso_i18n::Translations;
 use xaso_services::{Catalog, CommuneCode};
 
+use crate::camera::V4l2Camera;
 use crate::core::{IdlePolicy, Kiosk};
 use crate::papers::DirectoryImages;
 use crate::shell::{App, CardReader, Clock, ReceiptOutput, ShellParts};
@@ -34,6 +35,8 @@ pub struct KioskConfig {
     pub papers_dir: PathBuf,
     /// Directory where pictures of the card's QR code arrive (`None`: scanner only).
     pub qr_images: Option<PathBuf>,
+    /// The V4L2 document camera (`None`: papers only from image files).
+    pub camera: Option<PathBuf>,
     pub receipt: ReceiptOutput,
     pub idle: IdlePolicy,
     pub speech: bool,
@@ -62,7 +65,10 @@ pub fn build(
             translations,
             clock,
             card,
-            images: Box::new(DirectoryImages::new(&config.papers_dir)),
+            images: match &config.camera {
+                Some(device) => Box::new(V4l2Camera::new(device, &config.papers_dir)),
+                None => Box::new(DirectoryImages::new(&config.papers_dir)),
+            },
             qr_images: config.qr_images,
             receipt: config.receipt,
             speech: config.speech,

@@ -171,6 +171,7 @@ impl App {
         {
             let source = shell.borrow().p.card.source();
             ui.set_demo(!shell.borrow().p.card.residents().is_empty());
+            ui.set_has_camera(shell.borrow().p.images.has_camera());
             ui.set_card_source(source.kind().into());
             ui.set_card_reader(source.reader().into());
         }

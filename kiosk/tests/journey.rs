@@ -84,6 +84,7 @@ fn kiosk_in(
             device: 3,
             papers_dir: dir.path().join("papers"),
             qr_images: Some(dir.path().join("qr")),
+            camera: None,
             receipt: ReceiptOutput {
                 printer: Some(dir.path().join("printer.bin")),
                 save_dir: Some(dir.path().to_owned()),
@@ -158,6 +159,8 @@ fn field_source(ui: &AppWindow, id: &str) -> String {
 fn papers_review_submit(ui: &AppWindow) -> String {
     tap(ui, "Tiếp theo: giấy tờ");
     assert_eq!(ui.get_screen(), "papers");
+    // No document camera on this kiosk: no "Chụp" button, only files.
+    assert!(elements(ui, "Chụp Giấy chứng sinh").is_empty());
     tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
     tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
     assert_eq!(elements(ui, "Ảnh 1 của Giấy chứng sinh").len(), 1);
@@ -833,4 +836,102 @@ fn identify_by_scanning_the_cards_qr_code_then_tapping_it_without_a_configured_k
     tap(ui, &format!("Thẻ mẫu: {}", other.full_name));
     assert_eq!(ui.get_card_state(), "error");
     assert_eq!(ui.get_card_problem(), "unreadable");
+}
+
+/// A document camera that hands out synthetic YUYV frames through the same conversion as
+/// the V4L2 camera (no camera device exists on the test machine).
+struct SyntheticCamera {
+    frames: usize,
+}
+
+impl xaso_kiosk::papers::ImageSource for SyntheticCamera {
+    fn capture(&mut self) -> Result<Vec<u8>, xaso_kiosk::papers::PaperError> {
+        use xaso_kiosk::camera::{FrameFormat, frame_to_image};
+        self.frames += 1;
+        // 640×480 light grey page, a darker band across the middle.
+        let (w, h) = (640usize, 480usize);
+        let mut frame = Vec::with_capacity(w * h * 2);
+        for y in 0..h {
+            let luma = if (200..280).contains(&y) { 60 } else { 200 };
+            for _ in 0..w / 2 {
+                frame.extend_from_slice(&[luma, 128, luma, 128]);
+            }
+        }
+        frame_to_image(FrameFormat::Yuyv, 640, 480, &frame)
+    }
+
+    fn import(&mut self) -> Result<Vec<u8>, xaso_kiosk::papers::PaperError> {
+        Err(xaso_kiosk::papers::PaperError::NoCamera)
+    }
+
+    fn has_camera(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn with_a_document_camera_the_papers_screen_photographs_pages() {
+    use xaso_kiosk::core::Kiosk as Journey;
+    use xaso_kiosk::shell::{Clock, ShellParts};
+    use xaso_kiosk::store::KioskStore;
+    install_testing_backend();
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let commune = xaso_services::CommuneCode::new(COMMUNE).unwrap();
+    let app = App::new(
+        AppWindow::new().unwrap(),
+        ShellParts {
+            kiosk: Journey::new(
+                xaso_services::Catalog::bundled().unwrap(),
+                clock.now(),
+                clock.today(),
+            ),
+            store: KioskStore::in_memory(commune, 3, "kiosk-camera").unwrap(),
+            device: 3,
+            translations: xaso_i18n::Translations::bundled().unwrap(),
+            clock: Box::new(clock.clone()),
+            card: Box::new(SoftCardReader::new().unwrap()),
+            images: Box::new(SyntheticCamera { frames: 0 }),
+            qr_images: None,
+            receipt: ReceiptOutput::default(),
+            speech: false,
+        },
+    );
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    let ui = &app.ui;
+    assert!(ui.get_has_camera());
+    open_birth_form_with_card(ui);
+    fill_birth_form(ui);
+    tap(ui, "Tiếp theo: giấy tờ");
+    assert_eq!(ui.get_screen(), "papers");
+    tap(ui, "Chụp Giấy chứng sinh");
+    assert_eq!(elements(ui, "Ảnh 1 của Giấy chứng sinh").len(), 1);
+    tap(ui, "Chụp lại ảnh 1 của Giấy chứng sinh");
+    assert_eq!(elements(ui, "Ảnh 1 của Giấy chứng sinh").len(), 1);
+    assert!(elements(ui, "Ảnh 2 của Giấy chứng sinh").is_empty());
+    tap(ui, "Tiếp theo: xem lại");
+    assert_eq!(ui.get_screen(), "review");
+    tap(
+        ui,
+        "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",
+    );
+    tap(ui, "Gửi hồ sơ");
+    assert_eq!(ui.get_screen(), "receipt");
+    let code = TrackingCode::parse(&value_of(ui, "Mã hồ sơ")).unwrap();
+    let stored = app
+        .with_store(|s| s.dossier_by_code(&code))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attachments.len(), 1);
+    let page = app
+        .with_store(|s| s.attachment(&stored.attachments[0].sha256))
+        .unwrap()
+        .unwrap();
+    let img = image::load_from_memory(&page).unwrap().to_luma8();
+    assert_eq!(img.dimensions(), (640, 480));
+    // The band is dark and the page light, as the camera saw them.
+    assert!(img.get_pixel(320, 240).0[0] < 80);
+    assert!(img.get_pixel(320, 50).0[0] > 180);
 }

@@ -48,6 +48,7 @@ fn child() -> anyhow::Result<()> {
             device: 1,
             papers_dir: dir.join("papers"),
             qr_images: None,
+            camera: None,
             receipt: ReceiptOutput::default(),
             idle: IdlePolicy::default(),
             speech: false,
