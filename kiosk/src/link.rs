@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use xaso_sync::client::{self, Cancel, Identity, LoopPolicy, Progress, SyncClient, SyncReport};
+use xaso_sync::client::{
+    self, BlobReport, Cancel, Identity, LoopPolicy, Progress, SyncClient, SyncReport,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -40,14 +42,19 @@ pub fn enrol(
     Ok(identity)
 }
 
-/// One sync round trip with the hub, on the given record store.
+/// One sync with the hub on the given record store: the records, then the pages (blobs)
+/// the hub does not hold yet.
 pub fn sync_once(
     store: &mut xaso_sync::Store,
     hub_url: &str,
     identity: &Identity,
-) -> Result<SyncReport, LinkError> {
+) -> Result<(SyncReport, BlobReport), LinkError> {
     let client = SyncClient::new(hub_url, identity)?;
-    Ok(runtime()?.block_on(client.sync_once(store, &Progress::default(), &Cancel::default()))?)
+    let (progress, cancel) = (Progress::default(), Cancel::default());
+    let runtime = runtime()?;
+    let records = runtime.block_on(client.sync_once(store, &progress, &cancel))?;
+    let pages = runtime.block_on(client.push_blobs(store, &progress, &cancel))?;
+    Ok((records, pages))
 }
 
 /// Runs the sync loop in a background thread until the returned [`Cancel`] is cancelled.

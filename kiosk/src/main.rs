@@ -199,6 +199,23 @@ fn hub_identity(args: &Args, dir: &std::path::Path) -> anyhow::Result<Option<Ide
     Ok(Some(identity))
 }
 
+/// The device number in tracking codes: the one the hub gave at enrolment; `--device`
+/// only for a kiosk without a hub (or enrolled before hubs gave numbers).
+fn device_number(args: &Args, identity: Option<&Identity>) -> u16 {
+    match (identity.and_then(|i| i.device_number), args.device) {
+        (Some(given), Some(asked)) if given != asked => {
+            tracing::warn!(
+                given,
+                asked,
+                "--device ignored: the hub gave this kiosk its number"
+            );
+            given
+        }
+        (Some(given), _) => given,
+        (None, asked) => asked.unwrap_or(1),
+    }
+}
+
 fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> KioskConfig {
     KioskConfig {
         store: Some(store_dir(args, dir)),
@@ -211,7 +228,7 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
             .clone()
             .or_else(|| identity.and_then(|i| i.communes.first().cloned()))
             .unwrap_or_else(|| "09904".into()),
-        device: args.device.unwrap_or(1),
+        device: device_number(args, identity),
         papers_dir: args.papers.clone().unwrap_or_else(|| dir.join("papers")),
         qr_images: Some(args.qr_images.clone().unwrap_or_else(|| dir.join("qr"))),
         camera: None,
@@ -278,12 +295,13 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     match (&args.hub, &identity) {
         (Some(hub), Some(identity)) => {
             let mut shell = app.shell.borrow_mut();
-            let report = link::sync_once(shell.store_mut().records_mut(), hub, identity)
-                .context("sync with the hub failed (the dossier stays stored here)")?;
+            let (report, pages) =
+                link::sync_once(shell.store_mut().records_mut(), hub, identity)
+                    .context("sync with the hub failed (the dossier stays stored here)")?;
             writeln!(
                 out,
-                "Synced with the hub {hub}: {} changes sent, {} received",
-                report.changes_sent, report.changes_received
+                "Synced with the hub {hub}: {} changes sent, {} received; {} page images uploaded ({} bytes)",
+                report.changes_sent, report.changes_received, pages.uploaded, pages.bytes_sent
             )?;
         }
         _ => writeln!(

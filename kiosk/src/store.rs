@@ -189,12 +189,14 @@ impl KioskStore {
         today: jiff::civil::Date,
         now: jiff::Timestamp,
     ) -> Result<Dossier, StoreError> {
+        // A kiosk given a new number (enrolled again) starts a new counter: codes stay
+        // unique because the hub never gives a number twice in a commune.
         let mut minter = match self
             .records
             .get::<TrackingMinter>(&self.partition, MINTER)?
         {
-            Some(m) => m,
-            None => TrackingMinter::new(self.commune.clone(), self.device)?,
+            Some(m) if m.device == self.device => m,
+            _ => TrackingMinter::new(self.commune.clone(), self.device)?,
         };
         let code = minter.mint(today)?;
         dossier.tracking_code = Some(code.clone());
@@ -202,11 +204,10 @@ impl KioskStore {
         dossier.apply(Action::Submit, actor, None, now)?;
         // The counter first: a crash after this wastes one code, never hands it out twice.
         self.records.put(&self.partition, MINTER, &minter)?;
+        // The pages are content-addressed blobs of the record store: they sync to the
+        // commune hub with the dossier, and officers' devices fetch them from there.
         for a in &attachments {
-            self.local.execute(
-                "INSERT OR IGNORE INTO attachments (sha256, media_type, bytes) VALUES (?1, ?2, ?3)",
-                params![a.reference.sha256, a.reference.media_type, a.bytes],
-            )?;
+            self.records.put_blob(&self.partition, &a.bytes)?;
         }
         self.records
             .put(&self.partition, &dossier_record(&code), &dossier)?;
@@ -241,7 +242,14 @@ impl KioskStore {
         Ok(mine)
     }
 
+    /// A page's bytes: from the record store, or (dossiers submitted by an older
+    /// version) from the local file.
     pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Ok(hash) = sha256.parse::<xaso_sync::blob::BlobHash>()
+            && let Some(bytes) = self.records.blob(&self.partition, &hash)?
+        {
+            return Ok(Some(bytes));
+        }
         Ok(self
             .local
             .query_row(

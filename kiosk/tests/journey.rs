@@ -63,11 +63,32 @@ fn kiosk_with(device_id: &str, idle: IdlePolicy, card: Box<dyn CardReader>) -> K
     kiosk_in(tempfile::tempdir().unwrap(), device_id, idle, card)
 }
 
+/// A kiosk enrolled at a hub: its hub id, and the number the hub gave it for tracking codes.
+fn kiosk_enrolled(identity: &xaso_sync::client::Identity, idle: IdlePolicy) -> Kiosk {
+    kiosk_numbered(
+        tempfile::tempdir().unwrap(),
+        &identity.device_id,
+        identity.device_number.unwrap(),
+        idle,
+        Box::new(SoftCardReader::new().unwrap()),
+    )
+}
+
 /// A kiosk whose store lives in `dir` (a second kiosk on the same `dir` is the same machine
 /// after a restart).
 fn kiosk_in(
     dir: tempfile::TempDir,
     device_id: &str,
+    idle: IdlePolicy,
+    card: Box<dyn CardReader>,
+) -> Kiosk {
+    kiosk_numbered(dir, device_id, 3, idle, card)
+}
+
+fn kiosk_numbered(
+    dir: tempfile::TempDir,
+    device_id: &str,
+    device: u16,
     idle: IdlePolicy,
     card: Box<dyn CardReader>,
 ) -> Kiosk {
@@ -81,7 +102,7 @@ fn kiosk_in(
             store: Some(dir.path().join("store")),
             device_id: device_id.into(),
             commune: COMMUNE.into(),
-            device: 3,
+            device,
             papers_dir: dir.path().join("papers"),
             qr_images: Some(dir.path().join("qr")),
             camera: None,
@@ -201,14 +222,21 @@ fn full_journey_offline_then_synced_to_a_hub() {
         .block_on(hub.clone().spawn("127.0.0.1:0".parse().unwrap()))
         .unwrap();
     let url = format!("https://127.0.0.1:{}", addr.port());
-    let code = hub
-        .create_enrolment_code(Role::Kiosk, &[COMMUNE], Duration::from_secs(600))
-        .unwrap();
-    let identity = rt
-        .block_on(client::enrol(&url, hub.ca_pem(), &code))
-        .unwrap();
+    // Two kiosks of the commune enrolled before this one: the hub gives it number 2, and
+    // every tracking code it mints carries that number.
+    let enrol = |role| {
+        let code = hub
+            .create_enrolment_code(role, &[COMMUNE], Duration::from_secs(600))
+            .unwrap();
+        rt.block_on(client::enrol(&url, hub.ca_pem(), &code))
+            .unwrap()
+    };
+    enrol(Role::Kiosk);
+    enrol(Role::Kiosk);
+    let identity = enrol(Role::Kiosk);
+    assert_eq!(identity.device_number, Some(2));
 
-    let k = kiosk(&identity.device_id, IdlePolicy::default());
+    let k = kiosk_enrolled(&identity, IdlePolicy::default());
     let ui = &k.app.ui;
     open_birth_form_with_card(ui);
     // Pre-filled from the card, and shown as such.
@@ -230,7 +258,7 @@ fn full_journey_offline_then_synced_to_a_hub() {
     let code = papers_review_submit(ui);
     let code = TrackingCode::parse(&code).expect("the receipt shows a valid tracking code");
     assert_eq!(code.commune().as_str(), COMMUNE);
-    assert_eq!(code.device(), 3);
+    assert_eq!(code.device(), 2, "the number the hub gave at enrolment");
     assert!(!ui.get_expected_date().is_empty());
     // The receipt: printed (ESC/POS to the configured device) and saved as PNG.
     tap(ui, "In biên nhận");
@@ -303,7 +331,28 @@ fn full_journey_offline_then_synced_to_a_hub() {
             .unwrap()
     };
     assert!(report.changes_sent > 0);
+    // Then the two page images, which the hub holds byte for byte afterwards.
+    let pages = {
+        let mut shell = k.app.shell.borrow_mut();
+        let store = shell.store_mut().records_mut();
+        rt.block_on(sync_client.push_blobs(store, &Progress::default(), &Cancel::default()))
+            .unwrap()
+    };
+    assert_eq!(pages.uploaded, 2);
     let partition = k.app.with_store(|s| s.partition().clone());
+    for a in &stored.attachments {
+        let hash: xaso_sync::BlobHash = a.sha256.parse().unwrap();
+        let on_hub = hub
+            .with_store(|s| s.blob(&partition, &hash).unwrap())
+            .unwrap()
+            .expect("the page reached the hub");
+        let here = k
+            .app
+            .with_store(|s| s.attachment(&a.sha256))
+            .unwrap()
+            .unwrap();
+        assert_eq!(on_hub, here);
+    }
     let (on_hub, ratings_on_hub) = hub
         .with_store(|s| {
             let ids = s.list(&partition).unwrap();
