@@ -19,7 +19,6 @@
 //! every write is durable (`synchronous = FULL`) when the call returns.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -323,25 +322,13 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Reads the 32-byte device secret from `key_path` (hex, mode 0600 — the format of
 /// `xaso_sync::create_key_file`) and derives the local store's key from it.
 fn local_key(key_path: &Path) -> Result<[u8; 32], StoreError> {
-    let key_error = |reason: String| StoreError::KeyFile {
+    let secret = xaso_sync::read_key_file(key_path).map_err(|e| StoreError::KeyFile {
         path: key_path.to_owned(),
-        reason,
-    };
-    let meta = std::fs::metadata(key_path).map_err(|e| key_error(e.to_string()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(key_error(format!(
-            "mode {mode:o}; it must be readable by its owner only (0600)"
-        )));
-    }
-    let text = std::fs::read_to_string(key_path).map_err(|e| key_error(e.to_string()))?;
-    let text = text.trim();
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(key_error("it does not hold a 32-byte hex key".into()));
-    }
+        reason: e.to_string(),
+    })?;
     let mut hasher = Sha256::new();
     hasher.update(b"xaso-kiosk local store v1");
-    hasher.update(text.to_ascii_lowercase().as_bytes());
+    hasher.update(hex(&secret).as_bytes());
     Ok(hasher.finalize().into())
 }
 

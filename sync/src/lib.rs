@@ -92,7 +92,7 @@ use std::path::PathBuf;
 pub use blob::{BlobHash, BlobInfo, Held};
 pub use mapping::{Conflict, ConflictValue, PathSegment};
 pub use protocol::{Origin, Vector};
-pub use store::{ApplyOutcome, Saved, Store, create_key_file, ensure_key_file};
+pub use store::{ApplyOutcome, Saved, Store, create_key_file, ensure_key_file, read_key_file};
 
 /// A partition of the data: a commune code, optionally refined with
 /// `/`-separated segments (`79001`, `79001/kiosk/dev-12`). Access control and

@@ -125,7 +125,10 @@ pub fn ensure_key_file(path: &Path) -> Result<(), Error> {
     }
 }
 
-fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], Error> {
+/// Read a device secret (32 bytes, hex) from `path`, refusing a file that
+/// anyone but its owner may read. Other local stores of the device derive
+/// their keys from it.
+pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::KeyFile {
         path: path.to_owned(),
         source: e,
