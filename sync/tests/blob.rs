@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap (house rules)
 
+mod common;
+
+use common::page;
 use proptest::prelude::*;
 use xaso_sync::blob::{
     self, BlobHash, BlobIndex, ChunkDecision, Held, StatusReply, StatusRequest, Transfer,
@@ -11,22 +14,6 @@ use xaso_sync::{BlobInfo, Error, Partition, Store, create_key_file};
 
 fn p(name: &str) -> Partition {
     Partition::new(name).unwrap()
-}
-
-/// A synthetic page photo: a JPEG header and `len` bytes that do not compress.
-fn page(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    while out.len() < len {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        out.push((state >> 33) as u8);
-    }
-    out.truncate(len);
-    out
 }
 
 /// Copy every record change `from` has that `to` lacks (the record sync, without it).

@@ -4,46 +4,14 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{device, metric, start_hub};
 use serde_json::json;
 use xaso_sync::client::{self, Cancel, Identity, Progress, SyncClient};
-use xaso_sync::hub::{Hub, HubConfig, HubHandle, Role};
+use xaso_sync::hub::Role;
 use xaso_sync::protocol::{ClientSession, KIND_REQUEST, encode_frame};
 use xaso_sync::{Error, Partition, Store};
-
-struct TestHub {
-    hub: Hub,
-    url: String,
-    _handle: HubHandle,
-    _dir: tempfile::TempDir,
-}
-
-async fn start_hub() -> TestHub {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = Hub::open(HubConfig::new(dir.path().join("hub"))).unwrap();
-    let (addr, handle) = hub
-        .clone()
-        .spawn("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    TestHub {
-        hub,
-        url: format!("https://127.0.0.1:{}", addr.port()),
-        _handle: handle,
-        _dir: dir,
-    }
-}
-
-async fn device(hub: &TestHub, role: Role, communes: &[&str]) -> (Identity, SyncClient) {
-    let code = hub
-        .hub
-        .create_enrolment_code(role, communes, Duration::from_secs(600))
-        .unwrap();
-    let identity = client::enrol(&hub.url, hub.hub.ca_pem(), &code)
-        .await
-        .unwrap();
-    let client = SyncClient::new(&hub.url, &identity).unwrap();
-    (identity, client)
-}
 
 fn p(name: &str) -> Partition {
     Partition::new(name).unwrap()
@@ -427,14 +395,6 @@ async fn the_sync_loop_retries_with_backoff_and_stops_on_cancel() {
         })
         .await;
     assert_eq!(failures, 3);
-}
-
-fn metric(hub: &Hub, name: &str) -> u64 {
-    hub.metrics_text()
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

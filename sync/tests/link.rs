@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{metric, page};
 use xaso_sync::client::{self, Cancel, Progress, SyncClient};
 use xaso_sync::hub::{Hub, HubConfig, HubHandle, Role};
 use xaso_sync::link::{Cut, Direction, Link, LinkConfig};
@@ -327,28 +330,6 @@ async fn liveness_is_based_on_progress_on_both_sides() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// A synthetic page photo that does not compress.
-fn page(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    while out.len() < len {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        out.push((state >> 33) as u8);
-    }
-    out.truncate(len);
-    out
-}
-
-fn hub_metric(hub: &Hub, name: &str) -> u64 {
-    hub.metrics_text()
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_cut_three_times_over_64_kbit_300_ms_resumes_from_the_hubs_durable_offset() {
     let dir = tempfile::tempdir().unwrap();
@@ -394,7 +375,7 @@ async fn an_upload_cut_three_times_over_64_kbit_300_ms_resumes_from_the_hubs_dur
         let settled = async {
             loop {
                 let offset = held(&hub).offset();
-                if offset == hub_metric(&hub, "xaso_hub_blob_bytes_in_total") {
+                if offset == metric(&hub, "xaso_hub_blob_bytes_in_total") {
                     return offset;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -428,7 +409,7 @@ async fn an_upload_cut_three_times_over_64_kbit_300_ms_resumes_from_the_hubs_dur
     // Figures for the report (visible with --no-capture).
     println!(
         "upload resumed: durable offsets {offsets:?}, hub received {} bytes of a 40000-byte blob",
-        hub_metric(&hub, "xaso_hub_blob_bytes_in_total")
+        metric(&hub, "xaso_hub_blob_bytes_in_total")
     );
     // Three connections are set to be cut; usually all three are, sometimes a
     // connection is spent before its cut offset (then fewer attempts).
@@ -448,7 +429,7 @@ async fn an_upload_cut_three_times_over_64_kbit_300_ms_resumes_from_the_hubs_dur
     assert_eq!(report.bytes_sent, 40_000 - resumed_from);
     // Bytes that reached the hub: the blob, plus at most what a race re-sent;
     // restarting from zero would have re-sent every durable offset.
-    let arrived = hub_metric(&hub, "xaso_hub_blob_bytes_in_total");
+    let arrived = metric(&hub, "xaso_hub_blob_bytes_in_total");
     let resent = arrived - 40_000;
     let restart_resends: u64 = offsets.iter().sum();
     assert!(
