@@ -29,6 +29,39 @@ use xaso_kiosk::ui::AppWindow;
 
 const RESIDENT: &str = "nguyen-thi-mai-anh";
 
+/// A kiosk on a PC/SC reader, shown in a window tall enough that no field is scrolled away.
+fn kiosk_on_reader(
+    dir: &std::path::Path,
+    device_id: &str,
+    device: u16,
+    qr_images: Option<std::path::PathBuf>,
+    reader: PcscCardReader,
+) -> App {
+    let app = build(
+        AppWindow::new().unwrap(),
+        KioskConfig {
+            store: Some(dir.join("store")),
+            device_id: device_id.into(),
+            commune: "79001".into(),
+            device,
+            papers_dir: dir.join("papers"),
+            qr_images,
+            camera: None,
+            receipt: ReceiptOutput::default(),
+            idle: IdlePolicy::default(),
+            speech: false,
+        },
+        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
+        Box::new(reader),
+    )
+    .unwrap();
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    app
+}
+
 fn field_source(ui: &AppWindow, id: &str) -> String {
     let fields = ui.get_fields();
     (0..fields.row_count())
@@ -99,28 +132,13 @@ fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
         pki.trust_store(),
     )
     .unwrap();
-    let app = build(
-        AppWindow::new().unwrap(),
-        KioskConfig {
-            store: Some(dir.path().join("store")),
-            device_id: "kiosk-pcsc-test".into(),
-            commune: "79001".into(),
-            device: 4,
-            papers_dir: dir.path().join("papers"),
-            qr_images: Some(dir.path().join("qr")),
-            camera: None,
-            receipt: ReceiptOutput::default(),
-            idle: IdlePolicy::default(),
-            speech: false,
-        },
-        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
-        Box::new(reader),
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
+    let app = kiosk_on_reader(
+        dir.path(),
+        "kiosk-pcsc-test",
+        4,
+        Some(dir.path().join("qr")),
+        reader,
+    );
     let ui = &app.ui;
 
     // The tap-card step: no demo resident picker, the card source says PC/SC.
@@ -185,28 +203,7 @@ fn a_keyless_pcsc_reader_reads_the_card_after_its_qr_code_is_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let pki = TestPki::default_test().unwrap();
     let reader = PcscCardReader::start(Some(VPCD_READER.into()), None, pki.trust_store()).unwrap();
-    let app = build(
-        AppWindow::new().unwrap(),
-        KioskConfig {
-            store: Some(dir.path().join("store")),
-            device_id: "kiosk-pcsc-qr".into(),
-            commune: "79001".into(),
-            device: 5,
-            papers_dir: dir.path().join("papers"),
-            qr_images: None,
-            camera: None,
-            receipt: ReceiptOutput::default(),
-            idle: IdlePolicy::default(),
-            speech: false,
-        },
-        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
-        Box::new(reader),
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
+    let app = kiosk_on_reader(dir.path(), "kiosk-pcsc-qr", 5, None, reader);
     let ui = &app.ui;
     tap(ui, "Chạm thẻ căn cước");
     let identity = Identity::builtin_named(RESIDENT).unwrap();
