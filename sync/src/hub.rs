@@ -368,6 +368,11 @@ struct Job {
     reply: tokio::sync::oneshot::Sender<Result<protocol::SyncReply, Error>>,
 }
 
+/// Requests up to this size are decoded on the connection's own task.
+const INLINE_BYTES: usize = 16 * 1024;
+/// Replies with up to this many changes are encoded on the connection's own task.
+const INLINE_CHANGES: u64 = 16;
+
 /// Most exchanges committed together (one fsync).
 const GROUP_MAX: usize = 128;
 
@@ -688,21 +693,29 @@ impl Hub {
     /// only produced after what the device pushed is durable.
     pub async fn sync(&self, device: Device, body: bytes::Bytes) -> Result<Vec<u8>, Error> {
         let checked = device.clone();
+        let body_len = body.len();
         // Decoding, checking and building the documents of new records run
         // here, in parallel across exchanges; the single writer then only
         // has the store's own work to do.
-        let (request, prepared) =
-            tokio::task::spawn_blocking(move || -> Result<(SyncRequest, Prepared), Error> {
-                let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, &body)?;
-                protocol::check_access(&request, |p| checked.may_access(p))?;
-                let mut prepared = Prepared::default();
-                for offer in &request.offers {
-                    prepared.add(&offer.partition, &offer.entries);
-                }
-                Ok((request, prepared))
-            })
-            .await
-            .map_err(|e| Error::Network(e.to_string()))??;
+        let decode = move || -> Result<(SyncRequest, Prepared), Error> {
+            let request: SyncRequest = protocol::decode_frame(KIND_REQUEST, &body)?;
+            protocol::check_access(&request, |p| checked.may_access(p))?;
+            let mut prepared = Prepared::default();
+            for offer in &request.offers {
+                prepared.add(&offer.partition, &offer.entries);
+            }
+            Ok((request, prepared))
+        };
+        // A small exchange (the usual case: a few records) is cheaper to do
+        // right here than to hand to another thread and back; a big one must
+        // not hold up the other connections this worker serves.
+        let (request, prepared) = if body_len <= INLINE_BYTES {
+            decode()?
+        } else {
+            tokio::task::spawn_blocking(decode)
+                .await
+                .map_err(|e| Error::Network(e.to_string()))??
+        };
         let pushed: u64 = request.offers.iter().map(|o| o.entries.len() as u64).sum();
         let partitions = request.offers.len();
         let device_id = device.device_id.clone();
@@ -734,9 +747,13 @@ impl Hub {
         m.changes_in.fetch_add(pushed, Ordering::Relaxed);
         m.changes_out.fetch_add(sent, Ordering::Relaxed);
         tracing::info!(device = %device_id, partitions, pushed, sent, "sync answered");
-        tokio::task::spawn_blocking(move || protocol::encode_frame(KIND_REPLY, &reply))
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?
+        if sent <= INLINE_CHANGES {
+            protocol::encode_frame(KIND_REPLY, &reply)
+        } else {
+            tokio::task::spawn_blocking(move || protocol::encode_frame(KIND_REPLY, &reply))
+                .await
+                .map_err(|e| Error::Network(e.to_string()))?
+        }
     }
 
     /// Serve HTTPS on `listener` until `shutdown` resolves.
