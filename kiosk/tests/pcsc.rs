@@ -29,6 +29,19 @@ use xaso_kiosk::ui::AppWindow;
 
 const RESIDENT: &str = "nguyen-thi-mai-anh";
 
+/// Waits until the card on the reader has been read, and checks it was verified.
+fn read_verified(app: &App, what: &str) {
+    tick_until(app, what, |ui| {
+        ui.get_card_state() != "waiting" && ui.get_card_state() != "reading"
+    });
+    assert_eq!(
+        app.ui.get_card_state(),
+        "verified",
+        "{:?}",
+        app.ui.get_card_problem()
+    );
+}
+
 /// A kiosk on a PC/SC reader, shown in a window tall enough that no field is scrolled away.
 fn kiosk_on_reader(
     dir: &std::path::Path,
@@ -156,15 +169,7 @@ fn card_on_a_pcsc_reader_prefills_the_form_verified_and_removal_wipes() {
     // The resident places her card on the reader.
     let identity = Identity::builtin_named(RESIDENT).unwrap();
     let card = Inserted::new(SoftCard::new(CardFiles::build(&identity, &pki).unwrap()));
-    tick_until(&app, "the card to be read", |ui| {
-        ui.get_card_state() != "waiting" && ui.get_card_state() != "reading"
-    });
-    assert_eq!(
-        ui.get_card_state(),
-        "verified",
-        "{:?}",
-        ui.get_card_problem()
-    );
+    read_verified(&app, "the card to be read");
     assert_eq!(ui.get_card_name(), identity.full_name.as_str());
 
     // The form is pre-filled from the card read over PC/SC, and marked as from the card.
@@ -223,15 +228,7 @@ fn a_keyless_pcsc_reader_reads_the_card_after_its_qr_code_is_scanned() {
     assert_eq!(ui.get_card_state(), "waiting");
 
     let card = Inserted::new(SoftCard::new(files));
-    tick_until(&app, "the card to be read with the QR keys", |ui| {
-        ui.get_card_state() != "waiting" && ui.get_card_state() != "reading"
-    });
-    assert_eq!(
-        ui.get_card_state(),
-        "verified",
-        "{:?}",
-        ui.get_card_problem()
-    );
+    read_verified(&app, "the card to be read with the QR keys");
     assert_eq!(ui.get_card_name(), identity.full_name.as_str());
     assert_eq!(card.remove(), ServeEnd::Stopped);
     tick_until(&app, "the removal to wipe the session", |ui| {
