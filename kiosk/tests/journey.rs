@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, install_testing_backend, tap, value_of, wedge_scan};
+use common::{elements, field_source, install_testing_backend, tap, value_of, wedge_scan};
 
 use std::path::Path;
 use std::time::Duration;
@@ -165,15 +165,6 @@ fn fill_birth_form(ui: &AppWindow) {
     tap(ui, "Số định danh cá nhân người mẹ");
     type_keys(ui, "079303001234");
     tap(ui, "Xong");
-}
-
-fn field_source(ui: &AppWindow, id: &str) -> String {
-    let fields = ui.get_fields();
-    (0..fields.row_count())
-        .filter_map(|i| fields.row_data(i))
-        .find(|f| f.id == id)
-        .map(|f| f.source.to_string())
-        .unwrap_or_default()
 }
 
 /// Form (filled) → two photos → review → consent → submit → receipt. Returns the code.

@@ -8,14 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, install_testing_backend, tap, value_of, wedge_scan};
+use common::{elements, field_source, install_testing_backend, tap, value_of, wedge_scan};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use slint::{ComponentHandle, Model};
+use slint::ComponentHandle;
 use xaso_idcard::pcscd::{Pcscd, VPCD_READER};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
@@ -73,15 +73,6 @@ fn kiosk_on_reader(
         .set_size(slint::PhysicalSize::new(1080, 6000));
     app.ui.show().unwrap();
     app
-}
-
-fn field_source(ui: &AppWindow, id: &str) -> String {
-    let fields = ui.get_fields();
-    (0..fields.row_count())
-        .filter_map(|i| fields.row_data(i))
-        .find(|f| f.id == id)
-        .map(|f| f.source.to_string())
-        .unwrap_or_default()
 }
 
 /// Runs the kiosk's timer (which collects the reader thread's events) until `done`.

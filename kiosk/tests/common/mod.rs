@@ -2,7 +2,7 @@
 //! the kiosk's UI test binaries.
 
 use i_slint_backend_testing::ElementHandle;
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use xaso_kiosk::ui::AppWindow;
 
 pub fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
@@ -66,4 +66,14 @@ pub fn wedge_scan(ui: &AppWindow, text: &str) {
         press(ch.to_string().into());
     }
     press(Key::Return.into());
+}
+
+/// Where a form field's value came from ("card", "earlier", "typed" or "").
+pub fn field_source(ui: &AppWindow, id: &str) -> String {
+    let fields = ui.get_fields();
+    (0..fields.row_count())
+        .filter_map(|i| fields.row_data(i))
+        .find(|f| f.id == id)
+        .map(|f| f.source.to_string())
+        .unwrap_or_default()
 }
