@@ -26,10 +26,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 
 use crate::blob::{self, BlobHash, Held, StatusReply, StatusRequest, Transfer, UploadReply};
-use crate::hub::{EnrolRequest, EnrolResponse, Role, provider};
+use crate::hub::{EnrolRequest, EnrolResponse, Role};
 use crate::protocol::{
     AnswerBody, ClientSession, KIND_REPLY, KIND_REQUEST, SyncReply, decode_frame, encode_frame,
 };
+use crate::tls::{HubCertVerifier, Validity, provider};
 use crate::{Error, Partition, Store};
 
 /// Peer label under which the hub's vectors are kept in the store.
@@ -54,6 +55,10 @@ pub struct Identity {
     /// (`None` in identities saved before hubs gave numbers: enrol again).
     #[serde(default)]
     pub device_number: Option<u16>,
+    /// The hub's own certificate as given at enrolment: presented again, it
+    /// is trusted without checking its chain (`None`: always check the chain).
+    #[serde(default)]
+    pub hub_cert_pem: Option<String>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -122,6 +127,28 @@ fn roots(ca_pem: &str) -> Result<rustls::RootCertStore, Error> {
     Ok(roots)
 }
 
+/// How a device checks the hub's certificate: WebPKI against the hub's CA,
+/// except for the exact certificate it was given at enrolment (see [`crate::tls`]).
+fn hub_verifier(identity: &Identity) -> Result<Arc<HubCertVerifier>, Error> {
+    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots(&identity.ca_pem)?),
+        provider(),
+    )
+    .build()
+    .map_err(tls_err)?;
+    let pinned = identity.hub_cert_pem.as_deref().and_then(|pem| {
+        let der = CertificateDer::from_pem_slice(pem.as_bytes()).ok()?;
+        let validity = Validity::of(&der).ok()?;
+        Some((der.to_vec(), validity))
+    });
+    if identity.hub_cert_pem.is_some() && pinned.is_none() {
+        tracing::warn!(
+            "the hub certificate saved at enrolment is unreadable; checking its chain instead"
+        );
+    }
+    Ok(Arc::new(HubCertVerifier { inner, pinned }))
+}
+
 /// The reply itself when the hub accepted the request, else [`Error::Refused`] with the
 /// status and the hub's message.
 async fn accepted(response: reqwest::Response) -> Result<reqwest::Response, Error> {
@@ -185,6 +212,7 @@ pub async fn enrol(hub_url: &str, ca_pem: &str, code: &str) -> Result<Identity, 
         key_pem: key.serialize_pem(),
         ca_pem: answer.ca_pem,
         device_number: Some(answer.device_number),
+        hub_cert_pem: answer.hub_cert_pem,
     })
 }
 
@@ -399,7 +427,8 @@ impl SyncClient {
         let mut tls = rustls::ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(tls_err)?
-            .with_root_certificates(roots(&identity.ca_pem)?)
+            .dangerous()
+            .with_custom_certificate_verifier(hub_verifier(identity)?)
             .with_client_auth_cert(chain, key)
             .map_err(tls_err)?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -64,6 +64,7 @@ use tokio::net::TcpListener;
 use crate::blob::{self, BlobHash, Held, StatusReply, StatusRequest, UploadReply};
 use crate::protocol::{self, KIND_REPLY, KIND_REQUEST, SyncRequest};
 use crate::store::{Prepared, WithPrepared, migrate, now_ms, open_encrypted};
+use crate::tls::{DeviceCertVerifier, KnownCerts, Validity, provider};
 use crate::{Error, Partition, Store};
 
 /// What a device is for; decides what it may see.
@@ -172,6 +173,10 @@ pub struct EnrolResponse {
     pub cert_pem: String,
     /// The hub CA certificate.
     pub ca_pem: String,
+    /// The hub's own (server) certificate: the device may trust exactly this
+    /// certificate without checking its chain again on every connection.
+    #[serde(default)]
+    pub hub_cert_pem: Option<String>,
     /// The device's number within its communes (0–1023), part of every
     /// tracking code it mints; never given to another device of those communes.
     pub device_number: u16,
@@ -390,6 +395,9 @@ struct Inner {
     registry: Mutex<Connection>,
     ca_pem: String,
     ca_key_pem: String,
+    server_pem: String,
+    /// Device certificates known to chain to the CA (see [`crate::tls`]).
+    known_certs: Arc<KnownCerts>,
     tls: Arc<rustls::ServerConfig>,
     config: HubConfig,
     metrics: Metrics,
@@ -430,11 +438,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The crypto provider used everywhere (ring).
-pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 impl Hub {
     /// Open the hub in `config.dir`, creating the key, databases, CA and
     /// server certificate on first use.
@@ -469,7 +472,13 @@ impl Hub {
                 created
             }
         };
-        let tls = Arc::new(server_tls(&ca_pem, &server_pem, &server_key_pem)?);
+        let known_certs = Arc::new(KnownCerts::default());
+        let tls = Arc::new(server_tls(
+            &ca_pem,
+            &server_pem,
+            &server_key_pem,
+            known_certs.clone(),
+        )?);
         let blobs = Arc::new(Mutex::new(Store::open(&config.dir.join("hub.db"), &key)?));
         let store = Arc::new(Mutex::new(store));
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
@@ -491,6 +500,8 @@ impl Hub {
                 registry: Mutex::new(registry),
                 ca_pem,
                 ca_key_pem,
+                server_pem,
+                known_certs,
                 tls,
                 config,
                 metrics: Metrics::default(),
@@ -539,11 +550,22 @@ impl Hub {
 
     /// Revoke a device: its certificate is refused from now on.
     pub fn revoke(&self, device_id: &str) -> Result<bool, Error> {
-        let n = self.registry()?.execute(
+        let registry = self.registry()?;
+        let n = registry.execute(
             "UPDATE devices SET revoked_ms = ?2 WHERE device_id = ?1 AND revoked_ms IS NULL",
             params![device_id, now_ms()],
         )?;
         if n > 0 {
+            let cert: Option<String> = registry
+                .query_row(
+                    "SELECT cert_sha256 FROM devices WHERE device_id = ?1",
+                    [device_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(cert) = cert {
+                self.inner.known_certs.forget_hex(&cert);
+            }
             tracing::info!(device = device_id, "device revoked");
         }
         Ok(n > 0)
@@ -667,6 +689,7 @@ impl Hub {
             .signed_by(&csr.public_key, &issuer)
             .map_err(tls_err)?;
         let cert_pem = cert.pem();
+        let validity = Validity::of(cert.der())?;
         tx.execute(
             "INSERT INTO devices (device_id, role, communes, cert_sha256, enrolled_ms, device_number)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -677,6 +700,7 @@ impl Hub {
             params![hash, device_id],
         )?;
         tx.commit()?;
+        self.inner.known_certs.insert(cert.der(), validity);
         tracing::info!(device = %device_id, role = role.as_str(), device_number, "device enrolled");
         Ok(EnrolResponse {
             device_id,
@@ -684,6 +708,7 @@ impl Hub {
             communes: communes.split(',').map(str::to_owned).collect(),
             cert_pem,
             ca_pem: self.inner.ca_pem.clone(),
+            hub_cert_pem: Some(self.inner.server_pem.clone()),
             device_number,
         })
     }
@@ -1420,6 +1445,7 @@ fn server_tls(
     ca_pem: &str,
     server_pem: &str,
     server_key_pem: &str,
+    known_certs: Arc<KnownCerts>,
 ) -> Result<rustls::ServerConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -1430,10 +1456,14 @@ fn server_tls(
             .allow_unauthenticated()
             .build()
             .map_err(tls_err)?;
-    let chain = vec![
-        CertificateDer::from_pem_slice(server_pem.as_bytes()).map_err(tls_err)?,
-        CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(tls_err)?,
-    ];
+    let verifier = Arc::new(DeviceCertVerifier {
+        inner: verifier,
+        known: known_certs,
+    });
+    // Only the hub's own certificate: every device already holds the CA
+    // (given with the enrolment code), so sending it again would only cost
+    // bytes on a 2G link in every full handshake.
+    let chain = vec![CertificateDer::from_pem_slice(server_pem.as_bytes()).map_err(tls_err)?];
     let key = PrivateKeyDer::from_pem_slice(server_key_pem.as_bytes()).map_err(tls_err)?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])

@@ -86,6 +86,7 @@ pub mod protocol;
 #[doc(hidden)]
 pub mod sample;
 pub mod store;
+mod tls;
 
 use std::path::PathBuf;
 

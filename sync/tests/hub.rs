@@ -467,3 +467,71 @@ async fn enrolment_gives_each_device_of_a_commune_its_own_number_for_good() {
     std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
     assert_eq!(Identity::load(&path).unwrap().device_number, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_are_checked_in_full_again_after_a_hub_restart() {
+    use xaso_sync::hub::{Hub, HubConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let config = || HubConfig::new(dir.path().join("hub"));
+    let serve = |hub: Hub| async move {
+        let (addr, handle) = hub.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        (format!("https://127.0.0.1:{}", addr.port()), handle)
+    };
+    let hub = Hub::open(config()).unwrap();
+    let (url, handle) = serve(hub.clone()).await;
+    let enrol = |hub: &Hub| {
+        let code = hub
+            .create_enrolment_code(Role::Officer, &["79001"], Duration::from_secs(600))
+            .unwrap();
+        let (url, ca) = (url.clone(), hub.ca_pem().to_owned());
+        async move { client::enrol(&url, &ca, &code).await.unwrap() }
+    };
+    let kept = enrol(&hub).await;
+    let revoked = enrol(&hub).await;
+    // Each device keeps the hub's own certificate from its enrolment.
+    assert!(
+        kept.hub_cert_pem
+            .as_deref()
+            .is_some_and(|pem| pem.contains("BEGIN CERTIFICATE"))
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    store.put(&p("79001"), "a", &json!({"n": 1})).unwrap();
+    sync(&SyncClient::new(&url, &kept).unwrap(), &mut store)
+        .await
+        .unwrap();
+    assert!(hub.revoke(&revoked.device_id).unwrap());
+    handle.stop().await;
+    drop(hub);
+
+    // The restarted hub remembers no certificate: each is checked against
+    // its CA again (and the registry still knows who is revoked).
+    let hub = Hub::open(config()).unwrap();
+    let (url, _handle) = serve(hub.clone()).await;
+    store.put(&p("79001"), "b", &json!({"n": 2})).unwrap();
+    sync(&SyncClient::new(&url, &kept).unwrap(), &mut store)
+        .await
+        .unwrap();
+    let err = sync(&SyncClient::new(&url, &revoked).unwrap(), &mut store)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Refused { status: 401, .. }), "{err}");
+    assert_eq!(
+        hub.with_store(|s| s.list(&p("79001")).unwrap()).unwrap(),
+        vec!["a", "b"]
+    );
+    // A device without the hub's certificate (enrolled by an older hub)
+    // checks the chain and is served as well.
+    let older = Identity {
+        hub_cert_pem: None,
+        ..kept
+    };
+    store.put(&p("79001"), "c", &json!({"n": 3})).unwrap();
+    sync(&SyncClient::new(&url, &older).unwrap(), &mut store)
+        .await
+        .unwrap();
+    assert_eq!(
+        hub.with_store(|s| s.change_count(&p("79001")).unwrap())
+            .unwrap(),
+        3
+    );
+}
