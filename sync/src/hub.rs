@@ -1726,6 +1726,21 @@ fn writer(store: &Mutex<Store>, queue: &std::sync::mpsc::Receiver<Job>, context:
     }
 }
 
+/// Turn off transparent huge pages for this process (Linux; elsewhere
+/// nothing to do). A burst of first contacts grows the hub's heap by some
+/// hundred megabytes within a second; with huge pages every first touch of
+/// fresh memory zeroes a whole 2 MiB page, most of which a connection never
+/// uses. On the 2-core benchmark machine this was a tenth of the round's CPU
+/// and the first-contact p99 fell by about 10 % without it (docs/benchmarks.md),
+/// the same reason databases commonly run without THP. Failure is logged,
+/// never fatal.
+pub fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
+        tracing::warn!(error = %e, "could not turn off transparent huge pages");
+    }
+}
+
 /// Paths of a hub directory.
 pub fn hub_paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (
@@ -1741,6 +1756,13 @@ mod tests {
 
     use super::*;
     use crate::protocol::ClientSession;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn transparent_huge_pages_are_off_once_asked() {
+        disable_transparent_huge_pages();
+        assert!(rustix::thread::transparent_huge_pages_are_disabled().unwrap());
+    }
 
     fn officer() -> Device {
         Device {

@@ -33,6 +33,18 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// CPU time this process has used so far, in seconds (hub and devices
+/// together; `None` where the platform has no process CPU clock here).
+fn cpu_seconds() -> Option<f64> {
+    #[cfg(target_os = "linux")]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        Some(t.tv_sec as f64 + t.tv_nsec as f64 / 1e9)
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -51,6 +63,8 @@ async fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // As `xaso-hub serve` does.
+    xaso_sync::hub::disable_transparent_huge_pages();
     let devices: usize = env_or("XASO_BENCH_DEVICES", 1000);
     let dossiers: u64 = env_or("XASO_BENCH_DOSSIERS", 3);
     let dir = std::env::temp_dir().join(format!("xaso-bench-hub-{}", std::process::id()));
@@ -113,6 +127,7 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
         eprintln!("round {}…", ["first contact", "warm", "reconnect"][round]);
         let barrier = Arc::new(tokio::sync::Barrier::new(devices));
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let mut tasks = Vec::with_capacity(devices);
         for mut device in fleet.drain(..) {
             let barrier = barrier.clone();
@@ -144,11 +159,13 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
             fleet.push(device);
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
         round_latencies.sort_by(f64::total_cmp);
         round_figures.push((
             percentile(&round_latencies, 50.0),
             percentile(&round_latencies, 99.0),
             devices as f64 / elapsed,
+            cpu,
         ));
         latencies.extend(round_latencies);
     }
@@ -178,12 +195,15 @@ async fn run(dir: &std::path::Path, devices: usize, dossiers: u64) -> Result<ser
         "cold_p50_ms": round_figures[0].0,
         "cold_p99_ms": round_figures[0].1,
         "cold_syncs_per_s": round_figures[0].2,
+        "cold_cpu_s": round_figures[0].3,
         "warm_p50_ms": round_figures[1].0,
         "warm_p99_ms": round_figures[1].1,
         "warm_syncs_per_s": round_figures[1].2,
+        "warm_cpu_s": round_figures[1].3,
         "reconnect_p50_ms": round_figures[2].0,
         "reconnect_p99_ms": round_figures[2].1,
         "reconnect_syncs_per_s": round_figures[2].2,
+        "reconnect_cpu_s": round_figures[2].3,
         "tls_resumed": resumed,
         "errors": errors,
         "dossiers_stored": stored,

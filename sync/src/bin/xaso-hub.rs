@@ -80,6 +80,7 @@ async fn main() -> Result<()> {
         Hub::open(config).with_context(|| format!("opening the hub in {}", args.dir.display()))?;
     match args.command.as_str() {
         "serve" => {
+            xaso_sync::hub::disable_transparent_huge_pages();
             let listen: SocketAddr = values(&args.rest, "--listen")
                 .first()
                 .copied()
