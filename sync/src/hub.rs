@@ -1576,6 +1576,21 @@ struct ProgressStream {
     activity: Arc<Activity>,
 }
 
+impl ProgressStream {
+    /// A write that moved bytes counts as progress.
+    fn progressed(
+        &self,
+        result: std::task::Poll<std::io::Result<usize>>,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if let std::task::Poll::Ready(Ok(n)) = &result
+            && *n > 0
+        {
+            self.activity.touch();
+        }
+        result
+    }
+}
+
 impl tokio::io::AsyncRead for ProgressStream {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
@@ -1598,12 +1613,7 @@ impl tokio::io::AsyncWrite for ProgressStream {
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let result = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let std::task::Poll::Ready(Ok(n)) = &result
-            && *n > 0
-        {
-            self.activity.touch();
-        }
-        result
+        self.progressed(result)
     }
     // TLS hands over its queued records as one vectored write; the default
     // would write only the first of them per call (one system call each).
@@ -1613,12 +1623,7 @@ impl tokio::io::AsyncWrite for ProgressStream {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let result = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if let std::task::Poll::Ready(Ok(n)) = &result
-            && *n > 0
-        {
-            self.activity.touch();
-        }
-        result
+        self.progressed(result)
     }
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
