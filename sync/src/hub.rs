@@ -1750,13 +1750,13 @@ fn writer(store: &Mutex<Store>, queue: &std::sync::mpsc::Receiver<Job>, context:
 }
 
 /// Turn off transparent huge pages for this process (Linux; elsewhere
-/// nothing to do). A burst of first contacts grows the hub's heap by some
-/// hundred megabytes within a second; with huge pages every first touch of
-/// fresh memory zeroes a whole 2 MiB page, most of which a connection never
-/// uses. On the 2-core benchmark machine this was a tenth of the round's CPU
-/// and the first-contact p99 fell by about 10 % without it (docs/benchmarks.md),
-/// the same reason databases commonly run without THP. Failure is logged,
-/// never fatal.
+/// nothing to do). A burst of first contacts grows the heap quickly (the
+/// hub benchmark's process, hub and 1,000 devices, by ~100 MB in under a
+/// second); with huge pages each first touch of fresh memory zeroes a whole
+/// 2 MiB page. On the 2-core benchmark machine that was a tenth of the
+/// round's CPU, and the first-contact p99 fell by about 10 % without it
+/// (docs/benchmarks.md) — the reason databases commonly run without THP.
+/// Failure is logged, never fatal.
 pub fn disable_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
