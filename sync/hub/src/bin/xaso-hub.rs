@@ -1,0 +1,136 @@
+//! `xaso-hub`: the commune hub.
+//!
+//! ```text
+//! xaso-hub --dir DIR serve [--listen 0.0.0.0:8443] [--name hub.xa.example]...
+//! xaso-hub --dir DIR enrol-code --role officer|kiosk|helper|provincial --commune 79001 [--commune …] [--minutes 30]
+//! xaso-hub --dir DIR revoke DEVICE_ID
+//! xaso-hub --dir DIR devices
+//! xaso-hub --dir DIR ca            # print the CA certificate devices must trust
+//! ```
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use xaso_hub::{Hub, HubConfig};
+use xaso_sync_core::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "xaso-hub",
+    about = "Máy chủ xã của Xã Số / The Xã Số commune hub (HTTPS, mutual TLS, enrolment, sync)"
+)]
+struct Cli {
+    /// The hub's directory (key, databases).
+    #[arg(long)]
+    dir: PathBuf,
+    /// DNS names and IP addresses for the server certificate (first start
+    /// only; default: localhost and 127.0.0.1).
+    #[arg(long = "name", global = true)]
+    names: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTPS until interrupted.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+    },
+    /// Print a one-time enrolment code for a new device.
+    EnrolCode {
+        /// The device's role: kiosk, helper, officer or provincial.
+        #[arg(long)]
+        role: Role,
+        /// A commune code the device may access (repeat for several).
+        #[arg(long = "commune", required = true)]
+        communes: Vec<String>,
+        /// Minutes the code stays valid.
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+    },
+    /// Revoke a device: its certificate is refused from now on.
+    Revoke {
+        /// The device id (see `devices`).
+        device_id: String,
+    },
+    /// List the enrolled devices.
+    Devices,
+    /// Print the CA certificate devices must trust.
+    Ca,
+}
+
+// Under a burst of devices the hub allocates from many threads at once;
+// mimalloc handles that better than glibc's allocator (measured with
+// `cargo xtask bench hub`, see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .json()
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = HubConfig::new(&cli.dir);
+    if !cli.names.is_empty() {
+        config.server_names = cli.names;
+    }
+    let hub =
+        Hub::open(config).with_context(|| format!("opening the hub in {}", cli.dir.display()))?;
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Serve { listen } => {
+            xaso_hub::disable_transparent_huge_pages();
+            let listener = xaso_hub::bind(listen)?;
+            let bound = listener.local_addr().context("local address")?;
+            tracing::info!(listen = %bound, "hub listening (HTTPS, TLS 1.3, mutual TLS)");
+            hub.serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        }
+        Command::EnrolCode {
+            role,
+            communes,
+            minutes,
+        } => {
+            let communes: Vec<&str> = communes.iter().map(String::as_str).collect();
+            let code = hub.create_enrolment_code(
+                role,
+                &communes,
+                Duration::from_secs(minutes.saturating_mul(60)),
+            )?;
+            writeln!(out, "{code}")?;
+        }
+        Command::Revoke { device_id } => {
+            if !hub.revoke(&device_id)? {
+                bail!("no active device {device_id}");
+            }
+        }
+        Command::Devices => {
+            for device in hub.devices()? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    device.device_id,
+                    device.role,
+                    device.communes.join(","),
+                    if device.revoked { "revoked" } else { "active" }
+                )?;
+            }
+        }
+        Command::Ca => writeln!(out, "{}", hub.ca_pem())?,
+    }
+    Ok(())
+}

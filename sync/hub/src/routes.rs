@@ -1,0 +1,506 @@
+//! The HTTP routes (axum): enrolment, sync, attachments, health, metrics.
+//!
+//! - `POST /v1/enrol`: JSON [`EnrolRequest`] → [`EnrolResponse`]; a refused
+//!   code is `403`, a failure of the hub `500`.
+//! - `POST /v1/sync`: one protocol exchange. `401` without a valid,
+//!   unrevoked certificate; `403` if any partition is outside the device's
+//!   scope (nothing is written); `400` for input the protocol refuses.
+//! - `POST /v1/blobs/status`: JSON [`StatusRequest`] → what the hub holds of
+//!   each blob ([`StatusReply`]).
+//! - `PUT /v1/blobs/{sha256}/{partition}`: upload bytes of a blob from
+//!   `Upload-Offset` (declared size `Upload-Length`). The body is committed as
+//!   it arrives, every [`FLUSH_BYTES`](blob::FLUSH_BYTES) and when it ends or
+//!   breaks, so a cut upload resumes from what arrived; the blob becomes
+//!   visible only when its SHA-256 verifies (`422` and discarded otherwise;
+//!   `409` with the held offset if the upload starts beyond it). JSON
+//!   [`UploadReply`].
+//! - `GET /v1/blobs/{sha256}/{partition}`: the bytes of a verified blob from
+//!   `Range: bytes=N-` (`404` if the hub lacks it).
+//!
+//! Blob endpoints use the same device check as `/v1/sync`: `401` without a
+//! valid certificate, `403` (and nothing written or read) for a partition
+//! outside [`Device::may_access`] — a kiosk uploads only to its own
+//! submissions partition. The partition in the path arrives percent-escaped
+//! segment by segment and must obey the partition grammar.
+
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use xaso_sync_core::blob::{self, BlobHash, Held, StatusReply, StatusRequest, UploadReply};
+use xaso_sync_core::enrol::{EnrolRequest, EnrolResponse};
+use xaso_sync_core::{Device, Partition, protocol};
+
+use crate::backend::BlobBackend;
+use crate::{Hub, HubError};
+
+/// The SHA-256 of the client certificate of a connection, if it sent one.
+#[derive(Clone)]
+pub struct PeerCert(pub Option<String>);
+
+/// An error response: status and a short text.
+pub struct HttpError(StatusCode, String);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+fn internal(e: &HubError) -> HttpError {
+    tracing::error!(error = %e, "request failed inside the hub");
+    HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// Every route of the hub, with `hub` as state.
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/v1/enrol", post(enrol_handler))
+        .route("/v1/sync", post(sync_handler))
+        .route("/v1/blobs/status", post(blob_status_handler))
+        .route(
+            "/v1/blobs/{hash}/{*partition}",
+            get(blob_get_handler).put(blob_put_handler),
+        )
+        .route("/v1/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_handler))
+        .layer(DefaultBodyLimit::max(protocol::MAX_PAYLOAD))
+        .with_state(hub)
+}
+
+async fn enrol_handler(
+    State(hub): State<Hub>,
+    Json(request): Json<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, HttpError> {
+    let hub2 = hub.clone();
+    let result = tokio::task::spawn_blocking(move || hub2.enrol(&request))
+        .await
+        .map_err(|e| internal(&HubError::Task(e)))?;
+    let metrics = &hub.inner.metrics;
+    match result {
+        Ok(response) => {
+            metrics.enrolments.inc();
+            Ok(Json(response))
+        }
+        Err(HubError::Enrolment(refusal)) => {
+            metrics.enrolments_refused.inc();
+            tracing::info!(reason = %refusal, "enrolment refused");
+            Err(HttpError(StatusCode::FORBIDDEN, refusal.to_string()))
+        }
+        Err(e) => {
+            metrics.enrolments_refused.inc();
+            Err(internal(&e))
+        }
+    }
+}
+
+/// The enrolled, unrevoked device presenting `cert`, or `401`.
+fn authenticate(hub: &Hub, cert: Option<String>) -> Result<Device, HttpError> {
+    let metrics = &hub.inner.metrics;
+    let Some(cert) = cert else {
+        metrics.sync_unauthenticated.inc();
+        return Err(HttpError(
+            StatusCode::UNAUTHORIZED,
+            "a device certificate is required".into(),
+        ));
+    };
+    match hub.device_by_cert(&cert) {
+        Ok(Some(device)) if !device.revoked => Ok(device),
+        Ok(Some(device)) => {
+            metrics.sync_unauthenticated.inc();
+            tracing::info!(device = %device.device_id, "revoked device refused");
+            Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                "this device has been revoked".into(),
+            ))
+        }
+        Ok(None) => {
+            metrics.sync_unauthenticated.inc();
+            Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                "unknown device certificate".into(),
+            ))
+        }
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+async fn sync_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    body: bytes::Bytes,
+) -> Result<Response, HttpError> {
+    let started = Instant::now();
+    let metrics = &hub.inner.metrics;
+    let device = authenticate(&hub, cert)?;
+    metrics.bytes_in.inc_by(body.len() as u64);
+    let result = hub.sync(device, body).await;
+    metrics
+        .sync_duration
+        .observe(started.elapsed().as_secs_f64());
+    match result {
+        Ok(reply) => {
+            metrics.sync_requests.inc();
+            metrics.bytes_out.inc_by(reply.len() as u64);
+            Ok(([(header::CONTENT_TYPE, "application/x-xaso-sync")], reply).into_response())
+        }
+        Err(HubError::Core(xaso_sync_core::Error::Forbidden(partition))) => {
+            metrics.sync_forbidden.inc();
+            tracing::warn!(partition = %partition, "sync refused: partition outside the device's scope");
+            Err(HttpError(
+                StatusCode::FORBIDDEN,
+                format!("partition {partition} is outside this device's scope"),
+            ))
+        }
+        Err(e) if e.is_bad_request() => {
+            metrics.sync_errors.inc();
+            Err(HttpError(StatusCode::BAD_REQUEST, e.to_string()))
+        }
+        Err(e) => {
+            metrics.sync_errors.inc();
+            Err(internal(&e))
+        }
+    }
+}
+
+/// Run `f` on the hub's attachment backend, off the async threads.
+async fn with_blobs<R: Send + 'static>(
+    hub: &Hub,
+    f: impl FnOnce(&mut dyn BlobBackend) -> Result<R, HubError> + Send + 'static,
+) -> Result<R, HubError> {
+    let blobs = hub.inner.blobs.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = blobs
+            .lock()
+            .map_err(|_| HubError::LockPoisoned("attachment store"))?;
+        f(guard.as_mut())
+    })
+    .await?
+}
+
+/// The device, if it may access `partition`; `403` (counted) otherwise.
+fn scoped(hub: &Hub, cert: Option<String>, partition: &Partition) -> Result<Device, HttpError> {
+    let device = authenticate(hub, cert)?;
+    if device.may_access(partition) {
+        return Ok(device);
+    }
+    hub.inner.metrics.blob_forbidden.inc();
+    tracing::warn!(device = %device.device_id, partition = %partition, "blob request refused: partition outside the device's scope");
+    Err(HttpError(
+        StatusCode::FORBIDDEN,
+        format!("partition {partition} is outside this device's scope"),
+    ))
+}
+
+fn blob_target(hash: &str, partition: &str) -> Result<(BlobHash, Partition), HttpError> {
+    let bad = |e: xaso_sync_core::Error| HttpError(StatusCode::BAD_REQUEST, e.to_string());
+    Ok((
+        hash.parse().map_err(bad)?,
+        Partition::new(partition).map_err(bad)?,
+    ))
+}
+
+/// The response for a failed attachment request: the device's fault is
+/// `4xx` (counted as refused), the hub's `500`.
+fn blob_error(hub: &Hub, e: &HubError) -> HttpError {
+    use xaso_sync_core::Error as E;
+    let status = match e.core() {
+        Some(E::BlobHashMismatch) => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(E::BlobTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        Some(
+            E::BadChunk | E::InvalidBlobHash(_) | E::InvalidPartition(_) | E::TooManyHashes { .. },
+        ) => StatusCode::BAD_REQUEST,
+        _ => return internal(e),
+    };
+    hub.inner.metrics.blob_refused.inc();
+    HttpError(status, e.to_string())
+}
+
+fn header_u64(headers: &axum::http::HeaderMap, name: &str) -> Result<u64, HttpError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            HttpError(
+                StatusCode::BAD_REQUEST,
+                format!("header {name} is required"),
+            )
+        })
+}
+
+async fn blob_status_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    Json(request): Json<StatusRequest>,
+) -> Result<Json<StatusReply>, HttpError> {
+    scoped(&hub, cert, &request.partition)?;
+    with_blobs(&hub, move |store| blob::answer_status(store, &request))
+        .await
+        .map(Json)
+        .map_err(|e| blob_error(&hub, &e))
+}
+
+async fn blob_get_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    axum::extract::Path((hash, partition)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, HttpError> {
+    let (hash, partition) = blob_target(&hash, &partition)?;
+    let device = scoped(&hub, cert, &partition)?;
+    let offset = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .map(|v| v.parse::<u64>())
+        .transpose()
+        .map_err(|_| HttpError(StatusCode::BAD_REQUEST, "Range must be bytes=N-".into()))?
+        .unwrap_or(0);
+    let found = with_blobs(&hub, move |store| {
+        let Held::Complete { size } = store.held(&partition, &hash)? else {
+            return Ok(None);
+        };
+        Ok(store
+            .blob_range(&partition, &hash, offset, size)?
+            .map(|bytes| (size, bytes)))
+    })
+    .await
+    .map_err(|e| blob_error(&hub, &e))?;
+    let Some((size, bytes)) = found else {
+        return Err(HttpError(StatusCode::NOT_FOUND, "blob not held".into()));
+    };
+    hub.inner.metrics.blob_bytes_out.inc_by(bytes.len() as u64);
+    tracing::info!(device = %device.device_id, offset, bytes = bytes.len(), "blob sent");
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::HeaderName::from_static("upload-length"),
+                size.to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn blob_put_handler(
+    State(hub): State<Hub>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    axum::extract::Path((hash, partition)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let (hash, partition, device, size, offset) =
+        match check_put(&hub, cert, &hash, &partition, &headers) {
+            Ok(checked) => checked,
+            Err(e) => {
+                // Nothing of the body is kept, let alone written; it is read
+                // and dropped only so the refusal reaches the device intact
+                // (an unread body makes the connection close with a reset).
+                discard(body.into_data_stream(), blob::MAX_BLOB_BYTES).await;
+                return refused(e);
+            }
+        };
+    // The body is read in its own task: if the connection breaks, the
+    // handler is dropped but the task still commits what arrived.
+    let receiving = tokio::spawn(receive_upload(
+        hub.clone(),
+        partition.clone(),
+        hash,
+        size,
+        offset,
+        body.into_data_stream(),
+    ));
+    let outcome = match receiving.await {
+        Ok(outcome) => outcome,
+        Err(e) => return refused(internal(&HubError::Task(e))),
+    };
+    match outcome {
+        Ok(held) => {
+            if held.is_complete() {
+                tracing::info!(device = %device.device_id, partition = %partition, size, "blob received");
+            }
+            Json(UploadReply { held }).into_response()
+        }
+        Err(UploadError::Hub(e)) => match e.core() {
+            Some(xaso_sync_core::Error::BlobGap { held }) => (
+                StatusCode::CONFLICT,
+                Json(UploadReply {
+                    held: Held::Partial { held: *held, size },
+                }),
+            )
+                .into_response(),
+            _ => refused(blob_error(&hub, &e)),
+        },
+        // The device's link broke: what arrived is committed; nobody is
+        // left to read a reply, but say what happened.
+        Err(UploadError::Broken(e)) => refused(HttpError(
+            StatusCode::BAD_REQUEST,
+            format!("the upload broke off: {e}"),
+        )),
+    }
+}
+
+/// A refused upload's response; the connection is not reused after it.
+fn refused(error: HttpError) -> Response {
+    let mut response = error.into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Read and drop up to `limit` bytes of a body.
+async fn discard(
+    mut stream: impl futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>> + Unpin,
+    limit: u64,
+) {
+    use futures_util::StreamExt;
+    let mut read = 0u64;
+    while read <= limit {
+        match stream.next().await {
+            Some(Ok(bytes)) => read += bytes.len() as u64,
+            _ => return,
+        }
+    }
+}
+
+/// Scope and headers of an upload, checked before any byte of it is read.
+fn check_put(
+    hub: &Hub,
+    cert: Option<String>,
+    hash: &str,
+    partition: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<(BlobHash, Partition, Device, u64, u64), HttpError> {
+    let (hash, partition) = blob_target(hash, partition)?;
+    let device = scoped(hub, cert, &partition)?;
+    let offset = header_u64(headers, "upload-offset")?;
+    let size = header_u64(headers, "upload-length")?;
+    if size > blob::MAX_BLOB_BYTES {
+        return Err(blob_error(
+            hub,
+            &HubError::Core(xaso_sync_core::Error::BlobTooLarge {
+                size,
+                max: blob::MAX_BLOB_BYTES,
+            }),
+        ));
+    }
+    Ok((hash, partition, device, size, offset))
+}
+
+/// Why an upload ended early.
+#[derive(Debug)]
+pub(crate) enum UploadError {
+    /// The device's body stream broke (its link): everything that arrived
+    /// before the break was committed.
+    Broken(axum::Error),
+    /// The hub refused the bytes (past the declared size, a gap, a hash that
+    /// does not verify) or failed to store them (an internal failure, never
+    /// taken for a broken link).
+    Hub(HubError),
+}
+
+/// Commit an upload's body as it arrives (see [`blob::Incoming`]); on a
+/// broken stream, commit what arrived, then report the break. After a
+/// refusal or an internal failure nothing more is written, and the rest of
+/// the body is read and dropped so the answer reaches the device.
+pub(crate) async fn receive_upload(
+    hub: Hub,
+    partition: Partition,
+    hash: BlobHash,
+    size: u64,
+    offset: u64,
+    mut stream: impl futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>>
+    + Unpin
+    + Send
+    + 'static,
+) -> Result<Held, UploadError> {
+    use futures_util::StreamExt;
+    let mut incoming = blob::Incoming::new(offset);
+    let mut held = None;
+    let mut broken = None;
+    loop {
+        match stream.next().await {
+            Some(Ok(bytes)) => {
+                if incoming.next_offset() + bytes.len() as u64 > size {
+                    discard(stream, blob::MAX_BLOB_BYTES).await;
+                    return Err(UploadError::Hub(xaso_sync_core::Error::BadChunk.into()));
+                }
+                hub.inner.metrics.blob_bytes_in.inc_by(bytes.len() as u64);
+                if let Some((at, piece)) = incoming.push(&bytes) {
+                    match commit_piece(&hub, &partition, hash, size, at, piece).await {
+                        Ok(now) => held = Some(now),
+                        Err(e) => {
+                            discard(stream, blob::MAX_BLOB_BYTES).await;
+                            return Err(UploadError::Hub(e));
+                        }
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                broken = Some(e);
+                break;
+            }
+            None => break,
+        }
+    }
+    // What arrived is good (TLS authenticated it), broken stream or not: keep it.
+    if let Some((at, piece)) = incoming.finish() {
+        held = Some(
+            commit_piece(&hub, &partition, hash, size, at, piece)
+                .await
+                .map_err(UploadError::Hub)?,
+        );
+    }
+    if let Some(e) = broken {
+        return Err(UploadError::Broken(e));
+    }
+    match held {
+        Some(held) => Ok(held),
+        // An empty body: commit nothing, say where the blob stands (an empty
+        // blob completes here).
+        None => commit_piece(&hub, &partition, hash, size, offset, Vec::new())
+            .await
+            .map_err(UploadError::Hub),
+    }
+}
+
+async fn commit_piece(
+    hub: &Hub,
+    partition: &Partition,
+    hash: BlobHash,
+    size: u64,
+    offset: u64,
+    piece: Vec<u8>,
+) -> Result<Held, HubError> {
+    let partition = partition.clone();
+    let (before, after) = with_blobs(hub, move |store| {
+        let before = store.held(&partition, &hash)?;
+        let after = store.append_chunk(&partition, &hash, size, offset, &piece)?;
+        Ok((before, after))
+    })
+    .await?;
+    if after.is_complete() && !before.is_complete() {
+        hub.inner.metrics.blobs_completed.inc();
+    }
+    Ok(after)
+}
+
+async fn metrics_handler(State(hub): State<Hub>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        hub.metrics_text(),
+    )
+}
