@@ -420,3 +420,23 @@ impl SyncClient {
         self.guarded(0, progress, cancel, transfer_future).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn blob_paths_escape_every_segment_of_the_partition() {
+        let hash = BlobHash::of(b"page");
+        let partition = Partition::new("79001/kiosk/dev-0a_1").unwrap();
+        assert_eq!(
+            blob_path(&partition, &hash),
+            format!("/v1/blobs/{hash}/79001/kiosk/dev-0a_1")
+        );
+        // What the grammar keeps out would be escaped anyway, one segment at a
+        // time: no character of a segment can change the path's structure.
+        let escaped: String = utf8_percent_encode("../a/b%c d?#", SEGMENT).collect();
+        assert_eq!(escaped, "..%2Fa%2Fb%25c%20d%3F%23");
+    }
+}

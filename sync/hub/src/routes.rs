@@ -504,3 +504,208 @@ async fn metrics_handler(State(hub): State<Hub>) -> impl IntoResponse {
         hub.metrics_text(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use xaso_sync_core::Role;
+    use xaso_sync_core::blob::BlobStore;
+    use xaso_sync_store::{DatabaseKey, Store};
+
+    use super::*;
+    use crate::{Backends, HubConfig, SqliteBlobs, SqliteRecords, SqliteRegistry};
+
+    /// An attachment store whose writes fail inside the hub (as a poisoned
+    /// lock or a broken disk would), counting the attempts.
+    struct FailingBlobs {
+        appends: Arc<AtomicUsize>,
+    }
+
+    impl BlobStore for FailingBlobs {
+        type Error = HubError;
+        fn held(&self, _: &Partition, _: &BlobHash) -> Result<Held, HubError> {
+            Ok(Held::Nothing)
+        }
+        fn append_chunk(
+            &mut self,
+            _: &Partition,
+            _: &BlobHash,
+            _: u64,
+            _: u64,
+            _: &[u8],
+        ) -> Result<Held, HubError> {
+            self.appends.fetch_add(1, Ordering::SeqCst);
+            Err(HubError::LockPoisoned("attachment store"))
+        }
+        fn blob_range(
+            &self,
+            _: &Partition,
+            _: &BlobHash,
+            _: u64,
+            _: u64,
+        ) -> Result<Option<Vec<u8>>, HubError> {
+            Ok(None)
+        }
+    }
+
+    fn hub_with(dir: &std::path::Path, blobs: Box<dyn crate::BlobBackend>) -> Hub {
+        let config = HubConfig::new(dir);
+        std::fs::create_dir_all(dir).unwrap();
+        let key_path = dir.join("hub.key");
+        xaso_sync_store::ensure_key_file(&key_path).unwrap();
+        let key = DatabaseKey::from_key_file(&key_path).unwrap();
+        Hub::with_backends(
+            config,
+            Backends {
+                records: Box::new(SqliteRecords(Store::open_in_memory().unwrap())),
+                blobs,
+                registry: Box::new(SqliteRegistry::open(&dir.join("registry.db"), &key).unwrap()),
+            },
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_internal_failure_during_an_upload_is_not_taken_for_a_broken_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let appends = Arc::new(AtomicUsize::new(0));
+        let hub = hub_with(
+            dir.path(),
+            Box::new(FailingBlobs {
+                appends: appends.clone(),
+            }),
+        );
+        let bytes = xaso_sync_testkit::sample::page(1, 3 * blob::FLUSH_BYTES);
+        let hash = BlobHash::of(&bytes);
+        // The body arrives in three pieces; the hub fails to store the first.
+        let read = Arc::new(AtomicUsize::new(0));
+        let pieces: Vec<Result<bytes::Bytes, axum::Error>> = bytes
+            .chunks(blob::FLUSH_BYTES)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect();
+        let counted = read.clone();
+        let stream =
+            futures_util::StreamExt::inspect(futures_util::stream::iter(pieces), move |_| {
+                counted.fetch_add(1, Ordering::SeqCst);
+            });
+        let outcome = receive_upload(
+            hub.clone(),
+            Partition::new("79001").unwrap(),
+            hash,
+            bytes.len() as u64,
+            0,
+            Box::pin(stream),
+        )
+        .await;
+        // A typed internal failure, not a broken upload stream…
+        let Err(UploadError::Hub(e)) = outcome else {
+            panic!("expected the hub's own failure, got {outcome:?}");
+        };
+        assert!(matches!(e, HubError::LockPoisoned(_)), "{e}");
+        // …so nothing more is written after it, the rest of the body is read
+        // and dropped (the 500 reaches the device instead of a reset), and it
+        // is answered as the hub's fault, not counted as a refused upload.
+        assert_eq!(appends.load(Ordering::SeqCst), 1);
+        assert_eq!(read.load(Ordering::SeqCst), 3);
+        assert_eq!(blob_error(&hub, &e).0, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(hub.inner.metrics.blob_refused.get(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_broken_upload_stream_keeps_what_arrived_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().unwrap();
+        let hub = hub_with(dir.path(), Box::new(SqliteBlobs(store)));
+        let bytes = xaso_sync_testkit::sample::page(2, 2 * blob::FLUSH_BYTES);
+        let hash = BlobHash::of(&bytes);
+        let partition = Partition::new("79001").unwrap();
+        let pieces: Vec<Result<bytes::Bytes, axum::Error>> = vec![
+            Ok(bytes::Bytes::copy_from_slice(&bytes[..1000])),
+            Err(axum::Error::new(std::io::Error::other("link cut"))),
+        ];
+        let outcome = receive_upload(
+            hub.clone(),
+            partition.clone(),
+            hash,
+            bytes.len() as u64,
+            0,
+            futures_util::stream::iter(pieces),
+        )
+        .await;
+        assert!(
+            matches!(outcome, Err(UploadError::Broken(_))),
+            "{outcome:?}"
+        );
+        let held = with_blobs(&hub, move |s| s.held(&partition, &hash))
+            .await
+            .unwrap();
+        assert_eq!(
+            held,
+            Held::Partial {
+                held: 1000,
+                size: bytes.len() as u64
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_blob_path_that_climbs_out_of_its_partition_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = crate::Hub::open(HubConfig::new(dir.path().join("hub"))).unwrap();
+        // An officer of commune 79001, enrolled as any device is.
+        let code = hub
+            .create_enrolment_code(
+                Role::Officer,
+                &["79001"],
+                std::time::Duration::from_secs(60),
+            )
+            .unwrap();
+        let (_key, csr_pem) = xaso_sync_client::key_and_request().unwrap();
+        let enrolled = hub.enrol(&EnrolRequest { code, csr_pem }).unwrap();
+        let der: rustls::pki_types::CertificateDer<'_> =
+            rustls::pki_types::pem::PemObject::from_pem_slice(enrolled.cert_pem.as_bytes())
+                .unwrap();
+        let cert = xaso_sync_tls::cert_sha256_hex(&der);
+        let body = b"a page".to_vec();
+        let hash = BlobHash::of(&body);
+        let put = |path: String| {
+            Request::put(path)
+                .header("upload-offset", "0")
+                .header("upload-length", body.len().to_string())
+                .body(Body::from(body.clone()))
+                .unwrap()
+        };
+        let app = router(hub.clone()).layer(Extension(PeerCert(Some(cert))));
+        // Percent-escaped dots reach the handler as "79001/../79002": once a
+        // valid partition of commune 79001, now refused by the grammar.
+        for path in [
+            format!("/v1/blobs/{hash}/79001/%2E%2E/79002"),
+            format!("/v1/blobs/{hash}/79001/%2E/x"),
+            format!("/v1/blobs/{hash}/79001//x"),
+            format!("/v1/blobs/{hash}/79001/kiosk%2F..%2Fx"),
+        ] {
+            let response = app.clone().oneshot(put(path.clone())).await.unwrap();
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        }
+        assert!(
+            hub.with_store(|s| s.partitions().unwrap())
+                .unwrap()
+                .is_empty(),
+            "nothing was written"
+        );
+        // The same upload to the commune itself is accepted.
+        let response = app
+            .clone()
+            .oneshot(put(format!("/v1/blobs/{hash}/79001")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}

@@ -1,0 +1,253 @@
+//! `cargo xtask demo`: a local commune hub on loopback, the kiosk enrolled
+//! with it, the software card in a real pcscd + vpcd reader when there is a
+//! display; headless journey without one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::packages::ensure_packages;
+use crate::{cargo, output_of, root, run};
+
+fn workspace_has_package(name: &str) -> bool {
+    cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout);
+            text.contains(&format!("\"name\":\"{name}\""))
+        })
+        .unwrap_or(false)
+}
+
+fn has_display() -> bool {
+    let env_set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if env_set("DISPLAY") || env_set("WAYLAND_DISPLAY") {
+        return true;
+    }
+    std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with("card"))
+        })
+        .unwrap_or(false)
+}
+
+/// Child processes the demo starts (hub, pcscd, software card); stopped when dropped.
+struct Children(Vec<(String, std::process::Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (name, child) in self.0.iter_mut().rev() {
+            if child.try_wait().ok().flatten().is_none() {
+                eprintln!("xtask: stopping {name}");
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn release_bin(name: &str) -> PathBuf {
+    root().join("target/release").join(name)
+}
+
+fn wait_for_port(addr: std::net::SocketAddr, child: &mut std::process::Child) -> Result<()> {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100))
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the hub stopped before listening ({status})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bail!("the hub did not start listening on {addr} within 10 s")
+}
+
+/// The demo: a local commune hub on loopback (HTTPS, mutual TLS), the kiosk enrolled with it
+/// and using an embedded SQLite store under `target/demo/`, and the resident's journey —
+/// in a window when there is a display, otherwise headless with a screenshot tour.
+pub fn demo(extra: &[String]) -> Result<()> {
+    ensure_packages()?;
+    if !workspace_has_package("xaso-kiosk") {
+        eprintln!(
+            "xtask: the kiosk app is not in the workspace; showing the procedure catalog and a \
+             sample dossier in the terminal instead (the real domain logic, no UI)."
+        );
+        return run(
+            cargo().args([
+                "run",
+                "--quiet",
+                "--package",
+                "xaso-services",
+                "--example",
+                "catalog",
+            ]),
+            "catalog walk",
+        );
+    }
+    run(
+        cargo().args([
+            "build",
+            "--release",
+            "--package",
+            "xaso-kiosk",
+            "--bin",
+            "xaso-kiosk",
+            "--package",
+            "xaso-hub",
+            "--bin",
+            "xaso-hub",
+            "--package",
+            "xaso-idcard",
+            "--bin",
+            "xaso-card",
+        ]),
+        "building the kiosk, the hub and the card tool (release)",
+    )?;
+    let demo_dir = root().join("target/demo");
+    let hub_dir = demo_dir.join("hub");
+    std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
+    let hub_bin = release_bin("xaso-hub");
+    let hub = |args: &[&str]| {
+        let mut cmd = Command::new(&hub_bin);
+        cmd.arg("--dir")
+            .arg(&hub_dir)
+            .args(args)
+            .env("RUST_LOG", "warn");
+        cmd
+    };
+    // The demo commune (the kiosk's default) and a fresh one-time enrolment code; a kiosk that
+    // enrolled in an earlier run keeps its identity and ignores the code.
+    let commune = "09904";
+    let code = output_of(
+        &mut hub(&[
+            "enrol-code",
+            "--role",
+            "kiosk",
+            "--commune",
+            commune,
+            "--minutes",
+            "30",
+        ]),
+        "creating an enrolment code",
+    )?;
+    let ca_path = demo_dir.join("hub-ca.pem");
+    let ca = output_of(&mut hub(&["ca"]), "reading the hub CA")?;
+    std::fs::write(&ca_path, ca).with_context(|| format!("writing {}", ca_path.display()))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free loopback port")?
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut children = Children(Vec::new());
+    let mut hub_child = hub(&["serve", "--listen", &addr.to_string()])
+        .spawn()
+        .context("starting xaso-hub")?;
+    let ready = wait_for_port(addr, &mut hub_child);
+    children.0.push(("the local hub".into(), hub_child));
+    ready?;
+    eprintln!(
+        "xtask: local commune hub on https://{addr} (data in {})",
+        hub_dir.display()
+    );
+
+    let mut kiosk = Command::new(release_bin("xaso-kiosk"));
+    kiosk
+        .current_dir(root())
+        .arg("--demo")
+        .arg("--store")
+        .arg(demo_dir.join("kiosk"))
+        .args(["--hub", &format!("https://{addr}")])
+        .arg("--hub-ca")
+        .arg(&ca_path)
+        .args(["--enrol", code.trim()]);
+    if !has_display() {
+        eprintln!(
+            "xtask: no display here (no DISPLAY, no WAYLAND_DISPLAY, no /dev/dri/card*).\n\
+             xtask: running the resident's journey headless instead; screenshots go to target/demo/screenshots/"
+        );
+        kiosk
+            .arg("--headless")
+            .arg("--screenshots")
+            .arg(demo_dir.join("screenshots"));
+    }
+    if has_display() {
+        match start_card_reader(&mut children) {
+            Ok(reader) => {
+                eprintln!(
+                    "xtask: the software ID card ({DEMO_RESIDENT}) sits in the PC/SC reader \
+                     \"{reader}\" (pcscd + vpcd); the kiosk reads it through PC/SC"
+                );
+                kiosk.args([
+                    "--card",
+                    "pcsc",
+                    "--reader",
+                    reader,
+                    "--identity",
+                    DEMO_RESIDENT,
+                ]);
+            }
+            Err(e) => eprintln!(
+                "xtask: no PC/SC reader for the demo ({e:#}); the kiosk reads the software \
+                 card in-process instead"
+            ),
+        }
+    } else {
+        eprintln!("xtask: headless, the scripted journey reads the software card in-process");
+    }
+    kiosk.args(extra);
+    run(&mut kiosk, "xaso-kiosk --demo")
+}
+
+/// The synthetic resident whose software card the demo puts in the reader.
+const DEMO_RESIDENT: &str = "nguyen-thi-mai-anh";
+
+fn pcscd_running() -> bool {
+    Command::new("pgrep")
+        .args(["-x", "pcscd"])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Starts pcscd (unless one runs) and the software card on vpcd's first reader.
+fn start_card_reader(children: &mut Children) -> Result<&'static str> {
+    let pcscd = Path::new("/usr/sbin/pcscd");
+    if !pcscd.exists() || !Path::new("/etc/reader.conf.d/vpcd").exists() {
+        bail!("pcscd or vsmartcard-vpcd is not installed");
+    }
+    if !pcscd_running() {
+        let child = Command::new(pcscd)
+            .arg("-f")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting pcscd")?;
+        children.0.push(("pcscd".into(), child));
+        // the software card retries its connection to vpcd, so waiting for pcscd's socket is
+        // enough
+        let socket = Path::new("/run/pcscd/pcscd.comm");
+        for _ in 0..50 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if !socket.exists() {
+            bail!("pcscd did not create {}", socket.display());
+        }
+    }
+    let card = Command::new(release_bin("xaso-card"))
+        .args(["emulate", "--identity", DEMO_RESIDENT])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("starting the software card")?;
+    children.0.push(("the software card".into(), card));
+    Ok("Virtual PCD 00 00")
+}
