@@ -65,7 +65,11 @@ impl SubmissionError {
 impl Submission {
     /// Who hands the dossier in, as far as the form tells.
     pub fn submitter(&self) -> Submitter {
-        Submitter::from_relationship(self.values.get("requester_relationship").map(String::as_str))
+        Submitter::from_relationship(
+            self.values
+                .get("requester_relationship")
+                .map(String::as_str),
+        )
     }
 
     /// The draft dossier for this submission: `id` (a fresh UUID from the caller), the
@@ -108,13 +112,7 @@ impl Submission {
             submitter: self.submitter(),
             card_verified: self.card_verified,
         };
-        let mut dossier = Dossier::new(
-            id,
-            procedure.code.clone(),
-            applicant,
-            self.channel,
-            at,
-        );
+        let mut dossier = Dossier::new(id, procedure.code.clone(), applicant, self.channel, at);
         dossier.values = self.values;
         dossier.attachments = self.attachments;
         dossier.consent = Some(Consent {
