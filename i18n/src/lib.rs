@@ -3,9 +3,10 @@
 //!
 //! * [`fold`] turns "Đăng Ký Khai Sinh" into "dang ky khai sinh", so a resident who types
 //!   without diacritics (or on a keyboard without Telex) still finds what they look for.
-//! * [`Translations`] holds the `.po` catalogs in `i18n/po/` (embedded at build time).
-//!   Messages are looked up by key (`field.required`, `lifecycle.not_allowed`…); Vietnamese
-//!   is the reference language and every key must exist in it.
+//! * [`Translations`] holds the `.po` catalogs in `i18n/po/<domain>/<lang>.po` (embedded at
+//!   build time): `messages` for the domain crates, `kiosk` for the kiosk's screens.
+//!   Messages are looked up by key (`field.required`, `kiosk.home.title`…), unique across
+//!   domains; Vietnamese is the reference language and every key must exist in it.
 //! * [`format_vnd`] and [`format_date`] write amounts and dates the way Vietnamese forms do.
 
 mod fold;
@@ -14,4 +15,4 @@ mod translations;
 
 pub use fold::{fold, fold_char};
 pub use format::{format_date, format_vnd};
-pub use translations::{Lang, TranslationError, Translations};
+pub use translations::{BUNDLED, Domain, Lang, TranslationError, Translations};

@@ -1,10 +1,18 @@
 //! Message catalogs in gettext `.po` format, keyed by stable message keys.
 //!
-//! Each language has `i18n/po/<lang>.po`; an entry's `msgid` is the key (for example
-//! `field.id_number.checksum`) and its `msgstr` the text, which may contain `{name}`
-//! placeholders filled from the arguments. Vietnamese is the reference: a key missing from
-//! another language falls back to Vietnamese, and a key missing everywhere is shown as the
-//! key itself, so a gap is visible but never a crash.
+//! The catalogs are grouped in *domains*, one directory each: `i18n/po/<domain>/<lang>.po`.
+//! `messages` holds what the domain crates produce (validation, lifecycle, receipt);
+//! `kiosk` every string of the kiosk's screens. An entry's `msgid` is the key (for example
+//! `field.id_number.checksum` or `kiosk.home.title`) and its `msgstr` the text. Keys are
+//! unique across domains, so a lookup needs no domain. Texts looked up with
+//! [`Translations::get`] may contain `{name}` placeholders filled from the arguments; the
+//! kiosk's screen texts keep Slint's `{}`/`{0}` placeholders, filled by Slint.
+//!
+//! Vietnamese is the reference: a key missing from another language falls back to
+//! Vietnamese, and a key missing everywhere is shown as the key itself, so a gap is visible
+//! but never a crash.
+//!
+//! Adding a domain is one line in [`BUNDLED`].
 
 use std::collections::BTreeMap;
 
@@ -42,57 +50,162 @@ impl Lang {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranslationError {
-    #[error("translation file for `{lang}` is not valid .po: {message}")]
-    Parse { lang: &'static str, message: String },
-    #[error("translation `{key}` in `{lang}` is empty")]
-    Empty { lang: &'static str, key: String },
+    #[error("translation file {domain}/{lang}.po is not valid .po: {message}")]
+    Parse {
+        domain: &'static str,
+        lang: &'static str,
+        message: String,
+    },
+    #[error("translation `{key}` in {domain}/{lang}.po is empty")]
+    Empty {
+        domain: &'static str,
+        lang: &'static str,
+        key: String,
+    },
+    #[error("translation `{key}` is in both the `{first}` and the `{second}` domain")]
+    DuplicateKey {
+        key: String,
+        first: &'static str,
+        second: &'static str,
+    },
 }
 
-const BUNDLED: [(Lang, &str); 2] = [
-    (Lang::Vi, include_str!("../po/vi.po")),
-    (Lang::En, include_str!("../po/en.po")),
-];
+/// One domain's catalogs: its name and the `.po` text of each language.
+#[derive(Debug, Clone, Copy)]
+pub struct Domain {
+    pub name: &'static str,
+    pub catalogs: [(Lang, &'static str); 2],
+}
+
+/// A bundled domain: `i18n/po/<name>/vi.po` and `en.po`, embedded at build time.
+macro_rules! bundled_domain {
+    ($name:literal) => {
+        Domain {
+            name: $name,
+            catalogs: [
+                (Lang::Vi, include_str!(concat!("../po/", $name, "/vi.po"))),
+                (Lang::En, include_str!(concat!("../po/", $name, "/en.po"))),
+            ],
+        }
+    };
+}
+
+/// The domains shipped in `i18n/po/`.
+pub const BUNDLED: &[Domain] = &[bundled_domain!("messages"), bundled_domain!("kiosk")];
+
+/// One message: its text and the domain it belongs to.
+#[derive(Debug, Clone)]
+struct Message {
+    domain: &'static str,
+    text: String,
+}
 
 /// All message catalogs, loaded once.
 #[derive(Debug, Clone)]
 pub struct Translations {
-    by_lang: BTreeMap<Lang, BTreeMap<String, String>>,
+    by_lang: BTreeMap<Lang, BTreeMap<String, Message>>,
 }
 
 impl Translations {
-    /// The catalogs shipped in `i18n/po/`.
+    /// Every domain shipped in `i18n/po/`, in both languages.
     pub fn bundled() -> Result<Translations, TranslationError> {
-        Translations::from_po(&BUNDLED)
+        Translations::from_domains(BUNDLED)
     }
 
-    /// Catalogs from `.po` texts.
+    /// Catalogs from `.po` texts, in one domain (`messages`).
     pub fn from_po(sources: &[(Lang, &str)]) -> Result<Translations, TranslationError> {
-        let mut by_lang = BTreeMap::new();
+        let mut t = Translations {
+            by_lang: BTreeMap::new(),
+        };
         for (lang, text) in sources {
-            let catalog = polib::po_file::parse_from_reader(text.as_bytes()).map_err(|e| {
-                TranslationError::Parse {
-                    lang: lang.code(),
-                    message: e.to_string(),
-                }
-            })?;
-            let mut messages = BTreeMap::new();
-            for message in catalog.messages() {
-                let key = message.msgid();
-                if key.is_empty() {
-                    continue;
-                }
-                let text = message.msgstr().unwrap_or("");
-                if text.trim().is_empty() {
-                    return Err(TranslationError::Empty {
-                        lang: lang.code(),
-                        key: key.to_owned(),
-                    });
-                }
-                messages.insert(key.to_owned(), text.to_owned());
-            }
-            by_lang.insert(*lang, messages);
+            t.add("messages", *lang, text)?;
         }
-        Ok(Translations { by_lang })
+        Ok(t)
+    }
+
+    /// Catalogs of several domains. A key may appear in one domain only.
+    pub fn from_domains(domains: &[Domain]) -> Result<Translations, TranslationError> {
+        let mut t = Translations {
+            by_lang: BTreeMap::new(),
+        };
+        for domain in domains {
+            for (lang, text) in domain.catalogs {
+                t.add(domain.name, lang, text)?;
+            }
+        }
+        Ok(t)
+    }
+
+    fn add(
+        &mut self,
+        domain: &'static str,
+        lang: Lang,
+        text: &str,
+    ) -> Result<(), TranslationError> {
+        let catalog = polib::po_file::parse_from_reader(text.as_bytes()).map_err(|e| {
+            TranslationError::Parse {
+                domain,
+                lang: lang.code(),
+                message: e.to_string(),
+            }
+        })?;
+        let messages = self.by_lang.entry(lang).or_default();
+        for message in catalog.messages() {
+            let key = message.msgid();
+            if key.is_empty() {
+                continue;
+            }
+            let text = message.msgstr().unwrap_or("");
+            if text.trim().is_empty() {
+                return Err(TranslationError::Empty {
+                    domain,
+                    lang: lang.code(),
+                    key: key.to_owned(),
+                });
+            }
+            if let Some(existing) = messages.get(key)
+                && existing.domain != domain
+            {
+                return Err(TranslationError::DuplicateKey {
+                    key: key.to_owned(),
+                    first: existing.domain,
+                    second: domain,
+                });
+            }
+            messages.insert(
+                key.to_owned(),
+                Message {
+                    domain,
+                    text: text.to_owned(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The keys of one domain in the reference (Vietnamese) catalog.
+    pub fn domain_keys<'a>(&'a self, domain: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.by_lang
+            .get(&Lang::Vi)
+            .into_iter()
+            .flat_map(move |m| m.iter().filter(move |(_, v)| v.domain == domain))
+            .map(|(k, _)| k.as_str())
+    }
+
+    /// The keys `lang` has its own text for (no fallback).
+    pub fn keys_in(&self, lang: Lang) -> impl Iterator<Item = &str> {
+        self.by_lang
+            .get(&lang)
+            .into_iter()
+            .flat_map(|m| m.keys().map(String::as_str))
+    }
+
+    /// The domain a key belongs to.
+    pub fn domain_of(&self, key: &str) -> Option<&'static str> {
+        self.by_lang
+            .values()
+            .find_map(|m| m.get(key))
+            .map(|m| m.domain)
     }
 
     /// Every key of the reference (Vietnamese) catalog.
@@ -118,7 +231,7 @@ impl Translations {
         let Some(template) = template else {
             return key.to_owned();
         };
-        let mut text = template.clone();
+        let mut text = template.text.clone();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), value);
         }
@@ -138,6 +251,8 @@ mod tests {
 
     #[test]
     fn bundled_catalogs_load_and_english_covers_vietnamese() {
+        // Loading fails on a key found in two domains (see below), so this also proves the
+        // bundled keys are unique across domains.
         let t = Translations::bundled().unwrap();
         let keys: Vec<&str> = t.keys().collect();
         assert!(keys.len() >= 20, "only {} keys", keys.len());
@@ -145,9 +260,66 @@ mod tests {
             assert!(t.has(Lang::En, key), "`{key}` has no English text");
         }
         // and nothing in English that Vietnamese lacks
-        for key in t.by_lang[&Lang::En].keys() {
+        for key in t.keys_in(Lang::En) {
             assert!(t.has(Lang::Vi, key), "`{key}` exists only in English");
         }
+        // every bundled domain contributes, each key in its own domain only
+        for domain in BUNDLED {
+            assert!(
+                t.domain_keys(domain.name).count() > 0,
+                "domain `{}` is empty",
+                domain.name
+            );
+        }
+        let total: usize = BUNDLED.iter().map(|d| t.domain_keys(d.name).count()).sum();
+        assert_eq!(total, t.keys().count());
+        assert_eq!(t.domain_of("field.required"), Some("messages"));
+    }
+
+    #[test]
+    fn bundled_keys_are_unique_across_domains() {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for domain in BUNDLED {
+            for (lang, text) in domain.catalogs {
+                let catalog = polib::po_file::parse_from_reader(text.as_bytes()).unwrap();
+                for m in catalog.messages() {
+                    if m.msgid().is_empty() {
+                        continue;
+                    }
+                    if let Some(other) = seen.insert(m.msgid().to_owned(), domain.name) {
+                        assert_eq!(
+                            other,
+                            domain.name,
+                            "`{}` ({}) is in `{other}` and `{}`",
+                            m.msgid(),
+                            lang.code(),
+                            domain.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_in_two_domains_is_refused() {
+        let a = po("msgid \"x\"\nmsgstr \"một\"\n");
+        let leaked: &'static str = Box::leak(a.into_boxed_str());
+        let domains = [
+            Domain {
+                name: "one",
+                catalogs: [(Lang::Vi, leaked), (Lang::En, leaked)],
+            },
+            Domain {
+                name: "two",
+                catalogs: [(Lang::Vi, leaked), (Lang::En, leaked)],
+            },
+        ];
+        let err = Translations::from_domains(&domains).unwrap_err();
+        assert!(
+            matches!(&err, TranslationError::DuplicateKey { key, first: "one", second: "two" } if key == "x"),
+            "{err:?}"
+        );
     }
 
     #[test]

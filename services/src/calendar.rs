@@ -1,9 +1,24 @@
-//! Working days: when a result is due.
+//! Dates in Viet Nam, and working days: when a result is due.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
+use jiff::tz::{TimeZone, offset};
+
+/// Viet Nam's time: UTC+07:00 all year (no daylight saving time since 1975). A fixed offset,
+/// so a kiosk without the tz database still gets it right.
+pub fn vietnam_time_zone() -> TimeZone {
+    TimeZone::fixed(offset(7))
+}
+
+/// The date in Viet Nam at `ts`: what a resident's calendar says (a dossier submitted at
+/// 23:30 UTC is submitted the next day in Viet Nam). Every date the kiosk shows or rules on
+/// comes from here.
+pub fn vietnam_date(ts: Timestamp) -> Date {
+    ts.to_zoned_datetime(vietnam_time_zone()).date()
+}
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -73,6 +88,17 @@ impl Holidays {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn the_date_in_viet_nam_is_seven_hours_ahead_of_utc() {
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+        // 23:30 UTC on the 22nd is 06:30 on the 23rd in Viet Nam.
+        assert_eq!(vietnam_date(ts("2026-11-22T23:30:00Z")), date(2026, 11, 23));
+        assert_eq!(vietnam_date(ts("2026-11-22T16:59:59Z")), date(2026, 11, 22));
+        assert_eq!(vietnam_date(ts("2026-11-22T17:00:00Z")), date(2026, 11, 23));
+        // New Year's Eve in UTC is already New Year's Day in Viet Nam.
+        assert_eq!(vietnam_date(ts("2026-12-31T20:00:00Z")), date(2027, 1, 1));
+    }
 
     #[test]
     fn bundled_file_loads() {

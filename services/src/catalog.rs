@@ -68,6 +68,19 @@ pub enum Submitter {
     Authorised,
 }
 
+impl Submitter {
+    /// Who hands the dossier in, from the form's `requester_relationship` value: a parent
+    /// (`mother`, `father`) or nothing counts as the person themself, `authorised` as
+    /// someone with a written authorisation, any other relationship as a relative.
+    pub fn from_relationship(relationship: Option<&str>) -> Submitter {
+        match relationship.map(str::trim) {
+            None | Some("" | "mother" | "father") => Submitter::Oneself,
+            Some("authorised") => Submitter::Authorised,
+            Some(_) => Submitter::Relative,
+        }
+    }
+}
+
 /// What the procedure costs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]

@@ -11,7 +11,8 @@
 //! * [`tracking`] — offline-mintable, collision-free tracking codes with check digits.
 //! * [`validation`] — field-addressed, translatable errors for everything a person enters.
 //! * [`id_number`] — the 12-digit personal ID number.
-//! * [`calendar`] — working days and due dates.
+//! * [`submission`] — what a person hands in, turned into a draft dossier.
+//! * [`calendar`] — the date in Viet Nam, working days and due dates.
 //! * [`rating`] — satisfaction ratings.
 
 pub mod calendar;
@@ -20,6 +21,7 @@ pub mod dossier;
 pub mod id_number;
 pub mod life_event;
 pub mod rating;
+pub mod submission;
 pub mod tracking;
 pub mod validation;
 
@@ -34,5 +36,6 @@ pub use dossier::{
 pub use id_number::{IdNumberError, IdNumberFacts, Sex, check_id_number, parse_id_number};
 pub use life_event::{Flow, LifeEvent, Step};
 pub use rating::{Rating, Satisfaction};
+pub use submission::{Submission, SubmissionError};
 pub use tracking::{CommuneCode, TrackingCode, TrackingError, TrackingMinter};
 pub use validation::{FieldError, validate_form, validate_papers, validate_value};
