@@ -2,7 +2,8 @@
 //!
 //! The catalogs are grouped in *domains*, one directory each: `i18n/po/<domain>/<lang>.po`.
 //! `messages` holds what the domain crates produce (validation, lifecycle, receipt);
-//! `kiosk` every string of the kiosk's screens. An entry's `msgid` is the key (for example
+//! `kiosk` every string of the kiosk's screens; `catalog` the names, labels and help texts of
+//! the procedures and life events of `services/catalog` (keyed by their place there). An entry's `msgid` is the key (for example
 //! `field.id_number.checksum` or `kiosk.home.title`) and its `msgstr` the text. Keys are
 //! unique across domains, so a lookup needs no domain. Texts looked up with
 //! [`Translations::get`] may contain `{name}` placeholders filled from the arguments; the
@@ -91,7 +92,11 @@ macro_rules! bundled_domain {
 }
 
 /// The domains shipped in `i18n/po/`.
-pub const BUNDLED: &[Domain] = &[bundled_domain!("messages"), bundled_domain!("kiosk")];
+pub const BUNDLED: &[Domain] = &[
+    bundled_domain!("messages"),
+    bundled_domain!("kiosk"),
+    bundled_domain!("catalog"),
+];
 
 /// One message: its text and the domain it belongs to.
 #[derive(Debug, Clone)]

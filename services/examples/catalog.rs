@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use jiff::civil::date;
+use xaso_i18n::Lang;
 use xaso_services::{
     Action, Actor, Applicant, Catalog, Channel, CommuneCode, Consent, Dossier, Fee, Role,
     Submitter, TrackingMinter, validate_form,
@@ -30,7 +31,7 @@ fn fee(f: &Fee) -> String {
         Fee::PerDocument { amount_vnd } => {
             format!("{}/văn bản", xaso_i18n::format_vnd(*amount_vnd))
         }
-        Fee::SetByProvince { note } => note.vi.clone(),
+        Fee::SetByProvince { note } => note.get(Lang::Vi).to_owned(),
     }
 }
 
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             out,
             "  {:<36} {} — {}, {} ngày làm việc, {} trường, {} loại giấy tờ",
             p.code.as_str(),
-            p.name.vi,
+            p.name.get(Lang::Vi),
             fee(&p.fee),
             p.processing_days,
             p.fields.len(),
@@ -57,7 +58,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "\nSự kiện trong đời:")?;
     for e in catalog.life_events() {
         let steps: Vec<&str> = e.steps.iter().map(|s| s.procedure.as_str()).collect();
-        writeln!(out, "  {:<22} {}: {}", e.id, e.name.vi, steps.join(" → "))?;
+        writeln!(
+            out,
+            "  {:<22} {}: {}",
+            e.id,
+            e.name.get(Lang::Vi),
+            steps.join(" → ")
+        )?;
     }
     let found = catalog.search("khai sinh");
     writeln!(
@@ -65,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nTìm \"khai sinh\" (không dấu cũng được): {}",
         found
             .iter()
-            .map(|p| p.name.vi.as_str())
+            .map(|p| p.name.get(Lang::Vi))
             .collect::<Vec<_>>()
             .join("; ")
     )?;
@@ -94,13 +101,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(
         out,
         "\nHồ sơ mẫu \"{}\" còn thiếu {} thông tin, ví dụ:",
-        birth.name.vi,
+        birth.name.get(Lang::Vi),
         errors.len()
     )?;
     for e in errors.iter().take(3) {
         let label = birth
             .field(&e.field)
-            .map(|f| f.label.vi.as_str())
+            .map(|f| f.label.get(Lang::Vi))
             .unwrap_or(&e.field);
         writeln!(
             out,

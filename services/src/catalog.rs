@@ -12,28 +12,67 @@ use std::str::FromStr;
 
 use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
+use xaso_i18n::{Lang, Translations};
 
 use crate::life_event::LifeEvent;
 
 static BUNDLED_PROCEDURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 static BUNDLED_LIFE_EVENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/life_events");
 
-/// Text in both languages of the kiosk. Vietnamese comes first and is the reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A text of the catalog in every language the kiosk speaks. The texts are not in the
+/// procedure files: they live in the `catalog` domain of the `.po` catalogs
+/// (`i18n/po/catalog/<lang>.po`), under a key given by the text's place in the catalog —
+/// `catalog.<procedure>.name`, `catalog.<procedure>.field.<id>`,
+/// `catalog.<procedure>.field.<id>.help`, `catalog.<procedure>.field.<id>.choice.<value>`,
+/// `catalog.<procedure>.paper.<id>[.help]`, `catalog.<procedure>.fee`,
+/// `catalog.event.<id>.name`, `catalog.event.<id>.step.<procedure>` — and are filled in when
+/// the catalog is loaded. Vietnamese is the reference; a language without its own text falls
+/// back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Localized {
-    pub vi: String,
-    pub en: String,
+    key: String,
+    texts: BTreeMap<Lang, String>,
 }
 
 impl Localized {
-    /// The text for a language tag (`"vi"` or `"en"`); Vietnamese for anything else.
-    pub fn get(&self, lang: &str) -> &str {
-        if lang.starts_with("en") {
-            &self.en
-        } else {
-            &self.vi
+    /// A text from its key and its texts (tests, tools; loading fills them from the catalogs).
+    pub fn from_texts(key: &str, texts: impl IntoIterator<Item = (Lang, String)>) -> Localized {
+        Localized {
+            key: key.to_owned(),
+            texts: texts.into_iter().collect(),
         }
+    }
+
+    /// The text of `key` in every language of `translations`, if Vietnamese has one.
+    fn lookup(translations: &Translations, key: &str) -> Option<Localized> {
+        if !translations.has(Lang::Vi, key) {
+            return None;
+        }
+        Some(Localized::from_texts(
+            key,
+            Lang::ALL
+                .into_iter()
+                .filter(|lang| translations.has(*lang, key))
+                .map(|lang| (lang, translations.get(lang, key, &[]))),
+        ))
+    }
+
+    /// The message key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The text in `lang`, or in Vietnamese when `lang` has none.
+    pub fn get(&self, lang: Lang) -> &str {
+        self.texts
+            .get(&lang)
+            .or_else(|| self.texts.get(&Lang::Vi))
+            .map_or("", String::as_str)
+    }
+
+    /// Does `lang` have a text of its own (no fallback)?
+    pub fn has(&self, lang: Lang) -> bool {
+        self.texts.get(&lang).is_some_and(|t| !t.trim().is_empty())
     }
 }
 
@@ -104,6 +143,8 @@ pub enum Fee {
     },
     /// Set by the provincial People's Council; the note says where to look.
     SetByProvince {
+        /// Text `catalog.<procedure>.fee`.
+        #[serde(skip)]
         note: Localized,
     },
 }
@@ -136,6 +177,8 @@ pub enum FieldKind {
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: String,
+    /// Text `catalog.<procedure>.field.<id>.choice.<value>`.
+    #[serde(skip)]
     pub label: Localized,
 }
 
@@ -146,8 +189,11 @@ pub struct FieldDef {
     /// Stable identifier, `snake_case`, unique within the procedure.
     pub id: String,
     pub kind: FieldKind,
+    /// Text `catalog.<procedure>.field.<id>`.
+    #[serde(skip)]
     pub label: Localized,
-    #[serde(default)]
+    /// Text `catalog.<procedure>.field.<id>.help`, when the catalogs have one.
+    #[serde(skip)]
     pub help: Option<Localized>,
     #[serde(default)]
     pub required: bool,
@@ -182,8 +228,11 @@ pub struct FieldDef {
 #[serde(deny_unknown_fields)]
 pub struct PaperDef {
     pub id: String,
+    /// Text `catalog.<procedure>.paper.<id>`.
+    #[serde(skip)]
     pub label: Localized,
-    #[serde(default)]
+    /// Text `catalog.<procedure>.paper.<id>.help`, when the catalogs have one.
+    #[serde(skip)]
     pub help: Option<Localized>,
     /// Fewest photos (0 = optional).
     pub min: u32,
@@ -283,7 +332,11 @@ pub struct Prefill {
 #[serde(deny_unknown_fields)]
 pub struct Procedure {
     pub code: ProcedureCode,
+    /// Text `catalog.<procedure>.name`.
+    #[serde(skip)]
     pub name: Localized,
+    /// Text `catalog.<procedure>.description`.
+    #[serde(skip)]
     pub description: Localized,
     /// Area of government: `civil_status`, `residence`, `certification`, `social`, `business`.
     pub domain: String,
@@ -335,6 +388,75 @@ pub enum CatalogError {
     UnknownCardField(String),
     #[error("{file}: life event `{event}` is used more than once")]
     DuplicateLifeEvent { file: String, event: String },
+    /// A text the catalog needs is not in the Vietnamese `catalog` `.po` file.
+    #[error("{file}: the text `{key}` is missing from i18n/po/catalog/vi.po")]
+    MissingText { file: String, key: String },
+    /// A text of the `catalog` domain that no procedure or life event uses (a typo in a key
+    /// would otherwise hide a help text for good).
+    #[error("the text `{key}` of i18n/po/catalog is used by no procedure or life event")]
+    UnusedText { key: String },
+    /// The bundled `.po` catalogs cannot be read.
+    #[error("the catalog's texts cannot be read: {0}")]
+    Texts(String),
+}
+
+/// Fills the texts of a parsed procedure or life event from the `.po` catalogs, recording
+/// every key it uses.
+struct TextFiller<'a> {
+    translations: &'a Translations,
+    file: &'a str,
+    used: &'a mut BTreeSet<String>,
+}
+
+impl TextFiller<'_> {
+    fn required(&mut self, key: String) -> Result<Localized, CatalogError> {
+        self.optional(key.clone())?
+            .ok_or_else(|| CatalogError::MissingText {
+                file: self.file.to_owned(),
+                key,
+            })
+    }
+
+    fn optional(&mut self, key: String) -> Result<Option<Localized>, CatalogError> {
+        let found = Localized::lookup(self.translations, &key);
+        if found.is_some() {
+            self.used.insert(key);
+        }
+        Ok(found)
+    }
+
+    fn procedure(&mut self, p: &mut Procedure) -> Result<(), CatalogError> {
+        let base = format!("catalog.{}", p.code);
+        p.name = self.required(format!("{base}.name"))?;
+        p.description = self.required(format!("{base}.description"))?;
+        if let Fee::SetByProvince { note } = &mut p.fee {
+            *note = self.required(format!("{base}.fee"))?;
+        }
+        for f in &mut p.fields {
+            let field = format!("{base}.field.{}", f.id);
+            f.label = self.required(field.clone())?;
+            f.help = self.optional(format!("{field}.help"))?;
+            for c in &mut f.choices {
+                c.label = self.required(format!("{field}.choice.{}", c.value))?;
+            }
+        }
+        for paper in &mut p.papers {
+            let key = format!("{base}.paper.{}", paper.id);
+            paper.label = self.required(key.clone())?;
+            paper.help = self.optional(format!("{key}.help"))?;
+        }
+        Ok(())
+    }
+
+    fn life_event(&mut self, e: &mut LifeEvent) -> Result<(), CatalogError> {
+        let base = format!("catalog.event.{}", e.id);
+        e.name = self.required(format!("{base}.name"))?;
+        e.description = self.required(format!("{base}.description"))?;
+        for step in &mut e.steps {
+            step.note = self.optional(format!("{base}.step.{}", step.procedure))?;
+        }
+        Ok(())
+    }
 }
 
 /// The loaded, cross-checked catalog of procedures and life events.
@@ -363,32 +485,46 @@ fn bundled_sources(dir: &'static Dir<'static>) -> Vec<Source<'static>> {
 }
 
 impl Catalog {
-    /// The catalog shipped with Xã Số (`services/catalog` and `services/life_events`).
+    /// The catalog shipped with Xã Số (`services/catalog` and `services/life_events`), its
+    /// texts from the bundled `.po` catalogs (`i18n/po/catalog`).
     pub fn bundled() -> Result<Catalog, CatalogError> {
+        let translations =
+            Translations::bundled().map_err(|e| CatalogError::Texts(e.to_string()))?;
         Catalog::from_sources(
             &bundled_sources(&BUNDLED_PROCEDURES),
             &bundled_sources(&BUNDLED_LIFE_EVENTS),
+            &translations,
         )
     }
 
-    /// Builds a catalog from procedure files and life-event files, checking every
-    /// cross-reference. Fails on the first problem found.
+    /// Builds a catalog from procedure files and life-event files, with their texts from
+    /// the `catalog` domain of `translations`, checking every cross-reference and that every
+    /// text of that domain is used. Fails on the first problem found.
     pub fn from_sources(
         procedures: &[Source<'_>],
         life_events: &[Source<'_>],
+        translations: &Translations,
     ) -> Result<Catalog, CatalogError> {
+        let mut used = BTreeSet::new();
         let mut by_code = BTreeMap::new();
         for (file, text) in procedures {
-            let procedure: Procedure = toml::from_str(text).map_err(|e| CatalogError::Parse {
-                file: (*file).to_owned(),
-                message: e.to_string(),
-            })?;
+            let mut procedure: Procedure =
+                toml::from_str(text).map_err(|e| CatalogError::Parse {
+                    file: (*file).to_owned(),
+                    message: e.to_string(),
+                })?;
             if file_stem(file) != procedure.code.as_str() {
                 return Err(CatalogError::FileNameMismatch {
                     file: (*file).to_owned(),
                     code: procedure.code.0.clone(),
                 });
             }
+            TextFiller {
+                translations,
+                file,
+                used: &mut used,
+            }
+            .procedure(&mut procedure)?;
             check_procedure(file, &procedure)?;
             if by_code.contains_key(&procedure.code) {
                 return Err(CatalogError::DuplicateProcedure {
@@ -400,7 +536,7 @@ impl Catalog {
         }
         let mut events = BTreeMap::new();
         for (file, text) in life_events {
-            let event: LifeEvent = toml::from_str(text).map_err(|e| CatalogError::Parse {
+            let mut event: LifeEvent = toml::from_str(text).map_err(|e| CatalogError::Parse {
                 file: (*file).to_owned(),
                 message: e.to_string(),
             })?;
@@ -410,6 +546,12 @@ impl Catalog {
                     code: event.id.clone(),
                 });
             }
+            TextFiller {
+                translations,
+                file,
+                used: &mut used,
+            }
+            .life_event(&mut event)?;
             event.check(file, &by_code)?;
             if events.contains_key(&event.id) {
                 return Err(CatalogError::DuplicateLifeEvent {
@@ -454,6 +596,14 @@ impl Catalog {
                 }
             }
         }
+        if let Some(key) = translations
+            .domain_keys("catalog")
+            .find(|key| !used.contains(*key))
+        {
+            return Err(CatalogError::UnusedText {
+                key: key.to_owned(),
+            });
+        }
         Ok(Catalog {
             procedures: by_code,
             life_events: events,
@@ -489,16 +639,13 @@ impl Catalog {
         let mut hits: Vec<(u32, &Procedure)> = self
             .procedures()
             .filter_map(|p| {
-                let name = format!(
-                    "{} {}",
-                    xaso_i18n::fold(&p.name.vi),
-                    xaso_i18n::fold(&p.name.en)
-                );
-                let rest = format!(
-                    "{} {}",
-                    xaso_i18n::fold(&p.description.vi),
-                    xaso_i18n::fold(&p.description.en)
-                );
+                let folded = |text: &Localized| {
+                    Lang::ALL
+                        .map(|lang| xaso_i18n::fold(text.get(lang)))
+                        .join(" ")
+                };
+                let name = folded(&p.name);
+                let rest = folded(&p.description);
                 let mut score = 0;
                 for word in &words {
                     score += match (word_match(&name, word), word_match(&rest, word)) {
@@ -553,7 +700,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 fn check_localized(file: &str, what: &str, text: &Localized) -> Result<(), CatalogError> {
-    if text.vi.trim().is_empty() || text.en.trim().is_empty() {
+    if !Lang::ALL.into_iter().all(|lang| text.has(lang)) {
         return Err(invalid(
             file,
             format!("{what} needs both Vietnamese and English text"),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use xaso_i18n::Lang;
 
 use crate::catalog::{CatalogError, Localized, Procedure, ProcedureCode};
 
@@ -12,7 +13,11 @@ use crate::catalog::{CatalogError, Localized, Procedure, ProcedureCode};
 pub struct LifeEvent {
     /// Stable id, e.g. `birth`; the file is `services/life_events/<id>.toml`.
     pub id: String,
+    /// Text `catalog.event.<id>.name`.
+    #[serde(skip)]
     pub name: Localized,
+    /// Text `catalog.event.<id>.description`.
+    #[serde(skip)]
     pub description: Localized,
     /// Procedures in the order they are done.
     pub steps: Vec<Step>,
@@ -25,8 +30,9 @@ pub struct LifeEvent {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub procedure: ProcedureCode,
-    /// Why this step is part of the event, or when it can be skipped.
-    #[serde(default)]
+    /// Why this step is part of the event, or when it can be skipped: text
+    /// `catalog.event.<id>.step.<procedure>`, when the catalogs have one.
+    #[serde(skip)]
     pub note: Option<Localized>,
     /// Some steps apply only to some people (e.g. the allowance at 80 without a pension).
     #[serde(default)]
@@ -72,12 +78,13 @@ impl LifeEvent {
             file: file.to_owned(),
             message,
         };
-        if self.name.vi.trim().is_empty() || self.name.en.trim().is_empty() {
+        let complete = |text: &Localized| Lang::ALL.into_iter().all(|lang| text.has(lang));
+        if !complete(&self.name) {
             return Err(invalid(
                 "name needs both Vietnamese and English text".into(),
             ));
         }
-        if self.description.vi.trim().is_empty() || self.description.en.trim().is_empty() {
+        if !complete(&self.description) {
             return Err(invalid(
                 "description needs both Vietnamese and English text".into(),
             ));

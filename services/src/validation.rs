@@ -279,10 +279,7 @@ mod tests {
     use jiff::civil::date;
 
     fn text(id: &str) -> Localized {
-        Localized {
-            vi: id.into(),
-            en: id.into(),
-        }
+        Localized::from_texts(id, xaso_i18n::Lang::ALL.map(|lang| (lang, id.to_owned())))
     }
 
     fn field(id: &str, kind: FieldKind) -> FieldDef {

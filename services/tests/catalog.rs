@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+use xaso_i18n::{Domain, Lang, Translations};
 use xaso_services::{
     CardField, Catalog, CatalogError, Fee, FieldKind, Localized, Procedure, Submitter,
     catalog::card_field_fits,
@@ -17,8 +18,8 @@ fn bundled() -> Catalog {
 }
 
 fn assert_text(what: &str, text: &Localized) {
-    assert!(!text.vi.trim().is_empty(), "{what}: empty Vietnamese text");
-    assert!(!text.en.trim().is_empty(), "{what}: empty English text");
+    assert!(text.has(Lang::Vi), "{what}: empty Vietnamese text");
+    assert!(text.has(Lang::En), "{what}: empty English text");
 }
 
 const REQUIRED_PROCEDURES: [&str; 12] = [
@@ -250,7 +251,7 @@ fn validation_rules_express_the_legal_conditions() {
         // because the schema has no rule that depends on another field.
         assert_eq!(f.min_age_years, Some(18));
         let help = f.help.as_ref().unwrap();
-        assert!(help.vi.contains("20") && help.en.contains("20"));
+        assert!(help.get(Lang::Vi).contains("20") && help.get(Lang::En).contains("20"));
     }
     assert_eq!(marriage.submitters, vec![Submitter::Oneself]);
 
@@ -456,8 +457,6 @@ fn search_is_accent_insensitive_and_ranks_names_first() {
 const GOOD_PROCEDURE: &str = r#"
 code = "sample"
 domain = "certification"
-name = { vi = "Thủ tục mẫu", en = "Sample procedure" }
-description = { vi = "Mô tả", en = "Description" }
 legal_basis = ["Nghị định 23/2015/NĐ-CP"]
 fee = { kind = "free" }
 processing_days = 0
@@ -468,20 +467,16 @@ prefill = [{ card = "full_name", field = "requester_full_name" }]
 [[fields]]
 id = "requester_full_name"
 kind = "text"
-label = { vi = "Họ tên", en = "Full name" }
 required = true
 
 [[fields]]
 id = "phone"
 kind = "phone"
-label = { vi = "Điện thoại", en = "Phone" }
 "#;
 
 const OTHER_PROCEDURE: &str = r#"
 code = "other"
 domain = "certification"
-name = { vi = "Thủ tục khác", en = "Other procedure" }
-description = { vi = "Mô tả", en = "Description" }
 legal_basis = ["Nghị định 23/2015/NĐ-CP"]
 fee = { kind = "free" }
 processing_days = 1
@@ -491,13 +486,10 @@ life_events = ["sample-event"]
 [[fields]]
 id = "requester_full_name"
 kind = "text"
-label = { vi = "Họ tên", en = "Full name" }
 "#;
 
 const GOOD_EVENT: &str = r#"
 id = "sample-event"
-name = { vi = "Sự kiện mẫu", en = "Sample event" }
-description = { vi = "Mô tả", en = "Description" }
 
 [[steps]]
 procedure = "sample"
@@ -510,8 +502,88 @@ from = "sample.requester_full_name"
 to = "other.requester_full_name"
 "#;
 
+/// The fixture's texts, as the `catalog` domain of `i18n/po` holds the real ones.
+const FIXTURE_VI: &str = r#"
+msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgid "catalog.sample.name"
+msgstr "Thủ tục mẫu"
+
+msgid "catalog.sample.description"
+msgstr "Mô tả"
+
+msgid "catalog.sample.field.requester_full_name"
+msgstr "Họ tên"
+
+msgid "catalog.sample.field.phone"
+msgstr "Điện thoại"
+
+msgid "catalog.sample.field.phone.help"
+msgstr "Số di động của bạn"
+
+msgid "catalog.other.name"
+msgstr "Thủ tục khác"
+
+msgid "catalog.other.description"
+msgstr "Mô tả"
+
+msgid "catalog.other.field.requester_full_name"
+msgstr "Họ tên"
+
+msgid "catalog.event.sample-event.name"
+msgstr "Sự kiện mẫu"
+
+msgid "catalog.event.sample-event.description"
+msgstr "Mô tả"
+"#;
+
+const FIXTURE_EN: &str = r#"
+msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgid "catalog.sample.name"
+msgstr "Sample procedure"
+
+msgid "catalog.sample.description"
+msgstr "Description"
+
+msgid "catalog.sample.field.requester_full_name"
+msgstr "Full name"
+
+msgid "catalog.sample.field.phone"
+msgstr "Phone"
+
+msgid "catalog.sample.field.phone.help"
+msgstr "Your mobile number"
+
+msgid "catalog.other.name"
+msgstr "Other procedure"
+
+msgid "catalog.other.description"
+msgstr "Description"
+
+msgid "catalog.other.field.requester_full_name"
+msgstr "Full name"
+
+msgid "catalog.event.sample-event.name"
+msgstr "Sample event"
+
+msgid "catalog.event.sample-event.description"
+msgstr "Description"
+"#;
+
+fn texts(vi: &'static str, en: &'static str) -> Translations {
+    Translations::from_domains(&[Domain {
+        name: "catalog",
+        catalogs: [(Lang::Vi, vi), (Lang::En, en)],
+    }])
+    .unwrap()
+}
+
+/// Loads with the fixture's texts.
 fn load(procedures: &[(&str, &str)], events: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
-    Catalog::from_sources(procedures, events)
+    Catalog::from_sources(procedures, events, &texts(FIXTURE_VI, FIXTURE_EN))
 }
 
 fn good_procedures() -> Vec<(&'static str, &'static str)> {
@@ -526,6 +598,94 @@ fn the_inline_fixture_itself_loads() {
     let catalog = load(&good_procedures(), &[("sample-event.toml", GOOD_EVENT)]).unwrap();
     assert_eq!(catalog.procedures().count(), 2);
     assert_eq!(catalog.life_event("sample-event").unwrap().flows.len(), 1);
+}
+
+#[test]
+fn texts_come_from_the_catalog_domain_by_their_place_in_the_catalog() {
+    let catalog = load(&good_procedures(), &[("sample-event.toml", GOOD_EVENT)]).unwrap();
+    let sample = catalog.procedure("sample").unwrap();
+    assert_eq!(sample.name.key(), "catalog.sample.name");
+    assert_eq!(sample.name.get(Lang::Vi), "Thủ tục mẫu");
+    assert_eq!(sample.name.get(Lang::En), "Sample procedure");
+    let phone = sample.field("phone").unwrap();
+    assert_eq!(phone.label.get(Lang::En), "Phone");
+    assert_eq!(
+        phone.help.as_ref().map(|h| h.get(Lang::Vi)),
+        Some("Số di động của bạn")
+    );
+    // No help text in the catalogs: no help.
+    assert!(sample.field("requester_full_name").unwrap().help.is_none());
+    assert_eq!(
+        catalog
+            .life_event("sample-event")
+            .unwrap()
+            .name
+            .get(Lang::En),
+        "Sample event"
+    );
+}
+
+#[test]
+fn a_missing_or_one_language_text_is_refused() {
+    let vi = FIXTURE_VI.replace(
+        "msgid \"catalog.other.name\"\nmsgstr \"Thủ tục khác\"\n",
+        "",
+    );
+    assert_ne!(vi, FIXTURE_VI);
+    let vi: &'static str = Box::leak(vi.into_boxed_str());
+    let err = Catalog::from_sources(
+        &good_procedures(),
+        &[("sample-event.toml", GOOD_EVENT)],
+        &texts(vi, FIXTURE_EN),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CatalogError::MissingText {
+            file: "other.toml".into(),
+            key: "catalog.other.name".into()
+        }
+    );
+    // Only in Vietnamese: the English side is checked too.
+    let en = FIXTURE_EN.replace(
+        "msgid \"catalog.other.name\"\nmsgstr \"Other procedure\"\n",
+        "",
+    );
+    let en: &'static str = Box::leak(en.into_boxed_str());
+    let err = Catalog::from_sources(
+        &good_procedures(),
+        &[("sample-event.toml", GOOD_EVENT)],
+        &texts(FIXTURE_VI, en),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, CatalogError::Invalid { file, message } if file == "other.toml" && message.contains("name")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_text_no_procedure_uses_is_refused() {
+    // A typo in a key would leave a help text unseen for good.
+    let vi =
+        format!("{FIXTURE_VI}\nmsgid \"catalog.sample.field.phnoe.help\"\nmsgstr \"Số di động\"\n");
+    let en =
+        format!("{FIXTURE_EN}\nmsgid \"catalog.sample.field.phnoe.help\"\nmsgstr \"Mobile\"\n");
+    let err = Catalog::from_sources(
+        &good_procedures(),
+        &[("sample-event.toml", GOOD_EVENT)],
+        &texts(
+            Box::leak(vi.into_boxed_str()),
+            Box::leak(en.into_boxed_str()),
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CatalogError::UnusedText {
+            key: "catalog.sample.field.phnoe.help".into()
+        }
+    );
 }
 
 #[test]
