@@ -2,7 +2,7 @@
 
 use xaso_i18n::{Lang, Translations};
 use xaso_services::dossier::{Action, DossierState, LifecycleError, Role};
-use xaso_services::{IdNumberError, Satisfaction, TrackingError};
+use xaso_services::{IdNumberError, Satisfaction, SubmissionError, TrackingError};
 
 #[test]
 fn every_domain_key_is_translated() {
@@ -67,6 +67,16 @@ fn every_domain_key_is_translated() {
         LifecycleError::TrackingCodeMissing,
     ];
     keys.extend(lifecycle.iter().map(|e| e.key()));
+    let submission = [
+        SubmissionError::UnknownProcedure("x".into()),
+        SubmissionError::ConsentMissing,
+        SubmissionError::ConsentVersionMissing,
+        SubmissionError::UnknownPaper {
+            procedure: "x".into(),
+            paper: "y".into(),
+        },
+    ];
+    keys.extend(submission.iter().map(|e| e.key()));
     keys.extend(DossierState::ALL.iter().map(|s| s.key()));
     keys.extend(Satisfaction::ALL.iter().map(|s| s.key()));
     for key in keys {

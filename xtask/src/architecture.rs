@@ -213,7 +213,8 @@ pub fn violations(rules: &Rules, facts: &BTreeMap<String, CrateFacts>) -> Vec<St
 }
 
 /// The source lines of `dir` (recursively, `.rs` files) matching [`IO_PATTERNS`],
-/// outside comments and `#[cfg(test)]` modules.
+/// outside comments and test modules (a file's `#[cfg(test)]` module at its end, or a
+/// module file named `tests.rs`).
 pub fn io_lines(dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -222,7 +223,9 @@ pub fn io_lines(dir: &Path) -> Result<Vec<String>> {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path.file_name().is_none_or(|n| n != "tests.rs")
+            {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 out.extend(io_lines_of(&path.display().to_string(), &text));

@@ -1,0 +1,96 @@
+//! Putting a kiosk together from its configuration (used by the binary, the tour and tests).
+
+use std::path::PathBuf;
+
+use xaso_i18n::Translations;
+use xaso_kiosk_core::{IdlePolicy, Moment, ResidentJourney};
+use xaso_services::{Catalog, CommuneCode};
+
+use crate::app::App;
+use crate::camera::V4l2Camera;
+use crate::card_reader::CardReader;
+use crate::clock::Clock;
+use crate::image_files::DirectoryImages;
+use crate::printer::{DevicePrinter, ReceiptPrinter};
+use crate::qr_pictures::{NoQrPictures, QrPictureDirectory, QrPictures};
+use crate::shell::{ReceiptOutput, ShellParts};
+use crate::store::KioskStore;
+use crate::ui::AppWindow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the procedure catalog is broken: {0}")]
+    Catalog(#[from] xaso_services::CatalogError),
+    #[error("the translations are broken: {0}")]
+    Translations(#[from] xaso_i18n::TranslationError),
+    #[error("commune code: {0}")]
+    Commune(#[from] xaso_services::TrackingError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+pub struct KioskConfig {
+    /// Directory of the store; `None` keeps it in memory.
+    pub store: Option<PathBuf>,
+    /// This kiosk's device id at the commune hub (from enrolment).
+    pub device_id: String,
+    pub commune: String,
+    pub device: u16,
+    /// Directory image files are imported from.
+    pub papers_dir: PathBuf,
+    /// Directory where pictures of the card's QR code arrive (`None`: scanner only).
+    pub qr_images: Option<PathBuf>,
+    /// The V4L2 document camera (`None`: papers only from image files).
+    pub camera: Option<PathBuf>,
+    pub receipt: ReceiptOutput,
+    pub idle: IdlePolicy,
+    pub speech: bool,
+}
+
+pub fn build(
+    ui: AppWindow,
+    config: KioskConfig,
+    clock: Box<dyn Clock>,
+    card: Box<dyn CardReader>,
+) -> Result<App, SetupError> {
+    let catalog = Catalog::bundled()?;
+    let translations = Translations::bundled()?;
+    let commune = CommuneCode::new(&config.commune)?;
+    let store = match &config.store {
+        Some(dir) => KioskStore::open(dir, commune, config.device, &config.device_id)?,
+        None => KioskStore::in_memory(commune, config.device, &config.device_id)?,
+    };
+    let at = Moment {
+        now: clock.now(),
+        today: clock.today(),
+    };
+    let journey = ResidentJourney::new(catalog, at).with_idle_policy(config.idle);
+    let qr_pictures: Box<dyn QrPictures> = match &config.qr_images {
+        Some(dir) => Box::new(QrPictureDirectory::new(dir)),
+        None => Box::new(NoQrPictures),
+    };
+    let printer = config
+        .receipt
+        .printer
+        .as_deref()
+        .map(|path| Box::new(DevicePrinter::new(path)) as Box<dyn ReceiptPrinter>);
+    Ok(App::new(
+        ui,
+        ShellParts {
+            journey,
+            store,
+            device: config.device,
+            translations,
+            clock,
+            card,
+            images: match &config.camera {
+                Some(device) => Box::new(V4l2Camera::new(device, &config.papers_dir)),
+                None => Box::new(DirectoryImages::new(&config.papers_dir)),
+            },
+            qr_pictures,
+            printer,
+            receipts_dir: config.receipt.save_dir,
+            speech: config.speech,
+        },
+    ))
+}

@@ -1,0 +1,514 @@
+//! The thin shell around the resident's journey: it applies each [`Input`] — asking a device
+//! first when the input needs one (a picture, a card, the printer) — feeds the journey, and
+//! performs the effects it returns (store, lookups, speech). It never draws: the presenters
+//! ([`crate::present`]) do, from the state it exposes.
+
+use std::path::PathBuf;
+
+use xaso_i18n::{Lang, Translations};
+use xaso_kiosk_core::{
+    CONSENT_TEXT_VERSION, CardEvent, Effect, ErrorKind, Moment, QrProblem, RatingRecord, Receipt,
+    ResidentJourney, Speech, Submission,
+};
+use xaso_services::calendar::Holidays;
+use xaso_services::rating::Rating;
+use xaso_services::tracking::TrackingCode;
+use xaso_services::{Dossier, ProcedureCode};
+
+use crate::card_reader::CardReader;
+use crate::clock::Clock;
+use crate::image_source::{ImageSource, PaperError};
+use crate::input::Input;
+use crate::papers::normalise;
+use crate::printer::ReceiptPrinter;
+use crate::qr_pictures::QrPictures;
+use crate::receipt::{PrintedReceipt, ReceiptDocument, escpos};
+use crate::store::{Attachment, KioskStore, kiosk_actor};
+
+/// What became of the receipt after "print" or "save", shown under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptNotice {
+    Printed,
+    SavedPng,
+    SavedPdf,
+    NoPrinter,
+    Failed,
+}
+
+/// Where saved receipts go.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptOutput {
+    /// An ESC/POS printer device (e.g. `/dev/usb/lp0`) or file.
+    pub printer: Option<PathBuf>,
+    /// Directory for saved receipts (PNG and PDF).
+    pub save_dir: Option<PathBuf>,
+}
+
+/// Everything the shell needs: the journey, the store, the devices behind their ports.
+pub struct ShellParts {
+    pub journey: ResidentJourney,
+    pub store: KioskStore,
+    pub device: u16,
+    pub translations: Translations,
+    pub clock: Box<dyn Clock>,
+    pub card: Box<dyn CardReader>,
+    pub images: Box<dyn ImageSource>,
+    pub qr_pictures: Box<dyn QrPictures>,
+    pub printer: Option<Box<dyn ReceiptPrinter>>,
+    /// Directory for saved receipts (PNG and PDF).
+    pub receipts_dir: Option<PathBuf>,
+    /// Speak texts with espeak-ng when it is installed.
+    pub speech: bool,
+}
+
+/// A picture of the window, taken by the app for "save the receipt as an image".
+pub type Snapshot = Result<image::RgbaImage, String>;
+
+pub struct Shell {
+    p: ShellParts,
+    receipt_notice: Option<ReceiptNotice>,
+    /// How many times the session was wiped (the presenter selects Vietnamese after each).
+    wipes: u64,
+    /// The last PNG receipt written, for tests and the demo.
+    pub last_receipt_png: Option<PathBuf>,
+    /// The last PDF receipt written, for tests and the demo.
+    pub last_receipt_pdf: Option<PathBuf>,
+    /// What was last sent to the printer.
+    pub last_print: Option<Vec<u8>>,
+    /// The last text read aloud.
+    pub last_spoken: Option<String>,
+}
+
+impl Shell {
+    pub fn new(parts: ShellParts) -> Shell {
+        Shell {
+            p: parts,
+            receipt_notice: None,
+            wipes: 0,
+            last_receipt_png: None,
+            last_receipt_pdf: None,
+            last_print: None,
+            last_spoken: None,
+        }
+    }
+
+    // ----- reading (for the presenters, the app and tests) -----
+
+    pub fn journey(&self) -> &ResidentJourney {
+        &self.p.journey
+    }
+    pub fn translations(&self) -> &Translations {
+        &self.p.translations
+    }
+    pub fn store(&self) -> &KioskStore {
+        &self.p.store
+    }
+    pub fn store_mut(&mut self) -> &mut KioskStore {
+        &mut self.p.store
+    }
+    pub fn card_reader(&self) -> &dyn CardReader {
+        self.p.card.as_ref()
+    }
+    pub fn has_camera(&self) -> bool {
+        self.p.images.has_camera()
+    }
+    pub fn receipt_notice(&self) -> Option<ReceiptNotice> {
+        self.receipt_notice
+    }
+    /// How many times the session was wiped so far.
+    pub fn wipes(&self) -> u64 {
+        self.wipes
+    }
+    pub fn now(&self) -> std::time::Instant {
+        self.p.clock.now()
+    }
+
+    // ----- inputs -----
+
+    /// Applies one input. `snapshot` takes a picture of the window (for the PNG receipt).
+    pub fn apply(&mut self, input: Input, snapshot: &dyn Fn() -> Snapshot) {
+        match input {
+            Input::Journey(i) => self.feed(i),
+            Input::Tick => {
+                for e in self.p.card.poll() {
+                    self.feed(xaso_kiosk_core::Input::Card(e));
+                }
+                self.feed(xaso_kiosk_core::Input::Tick);
+            }
+            Input::Card(e) => self.feed(xaso_kiosk_core::Input::Card(e)),
+            Input::PlaceCard(resident) => {
+                let events = self.p.card.place(&resident);
+                self.card_events(events);
+            }
+            Input::RemoveCard => {
+                let events = self.p.card.remove();
+                self.card_events(events);
+            }
+            Input::QrText(text) => self.use_qr_keys(crate::qrscan::keys_from_text(&text)),
+            Input::QrPicture => {
+                let keys = self
+                    .p
+                    .qr_pictures
+                    .latest()
+                    .and_then(|bytes| crate::qrscan::keys_from_image(&bytes));
+                self.use_qr_keys(keys);
+            }
+            Input::PaperCapture(paper) => {
+                let bytes = self.p.images.capture();
+                self.add_image(paper, None, bytes, ErrorKind::CameraFailed);
+            }
+            Input::PaperImport(paper) => {
+                let bytes = self.p.images.import();
+                self.add_image(paper, None, bytes, ErrorKind::ImageUnreadable);
+            }
+            Input::PaperRetake(paper, index) => {
+                let bytes = self.p.images.capture();
+                self.add_image(paper, Some(index), bytes, ErrorKind::CameraFailed);
+            }
+            Input::ReceiptPrint => self.print_receipt(),
+            Input::ReceiptSavePng => self.save_receipt_png(snapshot),
+            Input::ReceiptSavePdf => self.save_receipt_pdf(),
+        }
+    }
+
+    /// One input to the journey, then its effects.
+    fn feed(&mut self, input: xaso_kiosk_core::Input) {
+        let at = Moment {
+            now: self.p.clock.now(),
+            today: self.p.clock.today(),
+        };
+        match self.p.journey.handle(input, at) {
+            Ok(effects) => self.run(effects),
+            // Refusals name screens, procedure codes and field ids, never personal data.
+            Err(refusal) => tracing::debug!(?refusal, "input refused"),
+        }
+    }
+
+    fn card_events(&mut self, events: Vec<CardEvent>) {
+        for e in events {
+            self.feed(xaso_kiosk_core::Input::Card(e));
+        }
+    }
+
+    /// Hands the QR code's access keys to the card reader for the next read.
+    fn use_qr_keys(&mut self, keys: Result<Vec<xaso_idcard::MrzKey>, QrProblem>) {
+        let result = match keys {
+            Ok(keys) => {
+                tracing::info!("card QR code read: {} access key candidates", keys.len());
+                self.p.card.set_qr_keys(keys);
+                Ok(())
+            }
+            Err(p) => {
+                tracing::info!(problem = ?p, "card QR code not usable");
+                Err(p)
+            }
+        };
+        self.feed(xaso_kiosk_core::Input::QrScanned(result));
+    }
+
+    fn add_image(
+        &mut self,
+        paper: String,
+        replace: Option<usize>,
+        bytes: Result<Vec<u8>, PaperError>,
+        on_error: ErrorKind,
+    ) {
+        use xaso_kiosk_core::Input as J;
+        match bytes.and_then(|b| normalise(&b)) {
+            Ok(image) => self.feed(match replace {
+                Some(index) => J::ReplacePaperImage {
+                    paper,
+                    index,
+                    image,
+                },
+                None => J::AddPaperImage { paper, image },
+            }),
+            Err(e) => {
+                tracing::warn!("paper image not taken: {e}");
+                let kind = match e {
+                    PaperError::Unreadable(_) => ErrorKind::ImageUnreadable,
+                    _ => on_error,
+                };
+                self.feed(J::Failed(kind));
+            }
+        }
+    }
+
+    // ----- effects -----
+
+    fn run(&mut self, effects: Vec<Effect>) {
+        use xaso_kiosk_core::Input as J;
+        for effect in effects {
+            match effect {
+                Effect::StoreDossier(submission) => self.store_dossier(*submission),
+                Effect::StoreRating(record) => self.store_rating(record),
+                Effect::SaveDraft {
+                    id_number,
+                    procedure,
+                    values,
+                } => {
+                    if let Err(e) = self.p.store.save_draft(&id_number, &procedure, &values) {
+                        tracing::error!("draft not saved: {e}");
+                    }
+                }
+                Effect::DeleteDraft { id_number } => {
+                    if let Err(e) = self.p.store.delete_draft(&id_number) {
+                        tracing::error!("draft not deleted: {e}");
+                    }
+                }
+                Effect::LoadDraft { id_number } => match self.p.store.draft_for(&id_number) {
+                    Ok(Some((procedure, values))) => {
+                        self.feed(J::DraftFound { procedure, values });
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("draft not loaded: {e}"),
+                },
+                Effect::LookupCode(code) => match TrackingCode::parse(&code) {
+                    Err(_) => self.feed(J::Failed(ErrorKind::InvalidTrackingCode)),
+                    Ok(code) => {
+                        let found = self.p.store.dossier_by_code(&code);
+                        self.show_status(found);
+                    }
+                },
+                Effect::LookupCard(id) => {
+                    let found = self.p.store.dossiers_of(&id).map(|v| v.into_iter().next());
+                    self.show_status(found);
+                }
+                Effect::Speak(speech) => self.speak(&speech),
+                Effect::Wiped => {
+                    // The QR code's keys and the receipt's notice belong to the session that
+                    // ended; the presenter shows Vietnamese again.
+                    self.p.card.set_qr_keys(Vec::new());
+                    self.receipt_notice = None;
+                    self.wipes += 1;
+                }
+            }
+        }
+    }
+
+    /// The dossier is made by `services` from the submission, then stored durably; only
+    /// then does the journey show the receipt.
+    fn store_dossier(&mut self, submission: Submission) {
+        use xaso_kiosk_core::Input as J;
+        let ts = self.p.clock.timestamp();
+        let today = self.p.clock.today();
+        let actor = kiosk_actor(self.p.store.commune(), self.p.device);
+        let attachments: Vec<Attachment> = submission
+            .papers
+            .iter()
+            .flat_map(|slot| {
+                slot.images.iter().map(|img| Attachment {
+                    reference: img.reference(&slot.paper),
+                    bytes: img.jpeg.to_vec(),
+                })
+            })
+            .collect();
+        let dossier = submission.to_services().into_dossier(
+            self.p.journey.catalog(),
+            uuid::Uuid::new_v4().to_string(),
+            &actor,
+            CONSENT_TEXT_VERSION,
+            ts,
+        );
+        let stored = match dossier {
+            Ok(dossier) => self
+                .p
+                .store
+                .submit(dossier, attachments, actor, today, ts)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match stored {
+            Ok(stored) => {
+                tracing::info!(procedure = %stored.procedure, "dossier stored");
+                let days = self
+                    .p
+                    .journey
+                    .catalog()
+                    .procedure(stored.procedure.as_str())
+                    .map_or(0, |p| p.processing_days);
+                let receipt = Receipt {
+                    tracking_code: stored
+                        .tracking_code
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    procedure: stored.procedure.0.clone(),
+                    expected_date: Holidays::bundled().due_date(today, days),
+                    submitted_at: ts,
+                };
+                self.receipt_notice = None;
+                self.feed(J::Stored(receipt));
+            }
+            Err(e) => {
+                tracing::error!("dossier not stored: {e}");
+                self.feed(J::Failed(ErrorKind::StoreFailed));
+            }
+        }
+    }
+
+    fn store_rating(&mut self, r: RatingRecord) {
+        let rating = Rating {
+            id: uuid::Uuid::new_v4().to_string(),
+            commune: self.p.store.commune().clone(),
+            procedure: ProcedureCode(r.procedure),
+            level: r.level,
+            reason: Some(r.reason).filter(|s| !s.is_empty()),
+            at: self.p.clock.timestamp(),
+        };
+        if let Err(e) = self.p.store.save_rating(&rating) {
+            tracing::error!("rating not saved: {e}");
+        }
+    }
+
+    fn show_status(&mut self, found: Result<Option<Dossier>, crate::store::StoreError>) {
+        let view = match found {
+            Ok(d) => d.map(|d| crate::status::status_of(&d, self.p.journey.catalog())),
+            Err(e) => {
+                tracing::error!("status lookup failed: {e}");
+                None
+            }
+        };
+        self.feed(xaso_kiosk_core::Input::StatusFound(view));
+    }
+
+    /// The text of a [`Speech`] in the journey's language.
+    pub fn speech_text(&self, speech: &Speech) -> String {
+        let lang = self.p.journey.lang();
+        let l = lang;
+        let catalog = self.p.journey.catalog();
+        match speech {
+            Speech::Welcome => self
+                .p
+                .translations
+                .get(lang, "kiosk.read_aloud.welcome", &[]),
+            Speech::Procedure(code) => catalog
+                .procedure(code)
+                .map(|p| format!("{}. {}", p.name.get(l), p.description.get(l)))
+                .unwrap_or_default(),
+            Speech::LifeEvent(id) => catalog
+                .life_event(id)
+                .map(|e| format!("{}. {}", e.name.get(l), e.description.get(l)))
+                .unwrap_or_default(),
+            Speech::TrackingCode(code) => code.clone(),
+        }
+    }
+
+    fn speak(&mut self, speech: &Speech) {
+        let text = self.speech_text(speech);
+        self.last_spoken = Some(text.clone());
+        if !self.p.speech {
+            return;
+        }
+        let voice = self.p.journey.lang().code();
+        match std::process::Command::new("espeak-ng")
+            .args(["-v", voice, "--", &text])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(_child) => {}
+            Err(e) => tracing::warn!("read-aloud unavailable (espeak-ng): {e}"),
+        }
+    }
+
+    // ----- the receipt -----
+
+    fn print_receipt(&mut self) {
+        let Some(r) = self.p.journey.receipt().cloned() else {
+            return;
+        };
+        let name = self
+            .p
+            .journey
+            .catalog()
+            .procedure(&r.procedure)
+            .map_or(r.procedure.clone(), |p| p.name.get(Lang::Vi).to_owned());
+        let bytes = escpos(&PrintedReceipt {
+            commune: self.p.store.commune().as_str(),
+            procedure: &name,
+            tracking_code: &r.tracking_code,
+            expected_date: &xaso_i18n::format_date(r.expected_date),
+            submitted_at: &r.submitted_at.to_string(),
+        });
+        self.receipt_notice = Some(match self.p.printer.as_mut() {
+            None => ReceiptNotice::NoPrinter,
+            Some(printer) => match printer.print(&bytes) {
+                Ok(()) => {
+                    self.last_print = Some(bytes);
+                    ReceiptNotice::Printed
+                }
+                Err(e) => {
+                    tracing::error!("receipt printer: {e}");
+                    ReceiptNotice::Failed
+                }
+            },
+        });
+    }
+
+    /// Saves the receipt screen as a PNG (the window's own rendering).
+    fn save_receipt_png(&mut self, snapshot: &dyn Fn() -> Snapshot) {
+        let (Some(dir), Some(r)) = (
+            self.p.receipts_dir.clone(),
+            self.p.journey.receipt().cloned(),
+        ) else {
+            return;
+        };
+        let path = dir.join(format!("bien-nhan-{}.png", r.tracking_code));
+        let written = snapshot().and_then(|img| img.save(&path).map_err(|e| e.to_string()));
+        self.receipt_notice = Some(match written {
+            Ok(()) => {
+                self.last_receipt_png = Some(path);
+                ReceiptNotice::SavedPng
+            }
+            Err(e) => {
+                tracing::error!("receipt PNG: {e}");
+                ReceiptNotice::Failed
+            }
+        });
+    }
+
+    /// What the PDF receipt says, in the resident's language.
+    pub fn receipt_document(&self) -> Option<ReceiptDocument> {
+        let r = self.p.journey.receipt()?;
+        let procedure = self.p.journey.catalog().procedure(&r.procedure);
+        let dossier = TrackingCode::parse(&r.tracking_code).ok().and_then(|c| {
+            match self.p.store.dossier_by_code(&c) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!("receipt: dossier not readable: {e}");
+                    None
+                }
+            }
+        });
+        Some(crate::receipt::document(
+            r,
+            procedure,
+            dossier.as_ref(),
+            self.p.store.commune().as_str(),
+            &self.p.translations,
+            self.p.journey.lang(),
+        ))
+    }
+
+    /// Saves the receipt as a PDF next to the PNG receipts.
+    fn save_receipt_pdf(&mut self) {
+        let (Some(dir), Some(doc)) = (self.p.receipts_dir.clone(), self.receipt_document()) else {
+            return;
+        };
+        let path = dir.join(format!("bien-nhan-{}.pdf", doc.tracking_code));
+        let written = crate::receipt::pdf(&doc)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+        self.receipt_notice = Some(match written {
+            Ok(()) => {
+                self.last_receipt_pdf = Some(path);
+                ReceiptNotice::SavedPdf
+            }
+            Err(e) => {
+                tracing::error!("receipt PDF: {e}");
+                ReceiptNotice::Failed
+            }
+        });
+    }
+}

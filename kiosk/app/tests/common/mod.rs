@@ -1,0 +1,81 @@
+//! Driving the kiosk window through accessible labels, as a screen reader would; shared by
+//! the kiosk's UI test binaries.
+
+// Each test binary uses some of these helpers.
+#![allow(dead_code)]
+
+use i_slint_backend_testing::ElementHandle;
+use slint::{ComponentHandle, Model};
+use xaso_kiosk::ui::{AppWindow, ValueSource};
+
+pub fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
+    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
+    if !found.is_empty() {
+        return found;
+    }
+    // Scrolled content is laid out (and its repeated elements created) when drawn: draw
+    // the window once, as the screen would, and look again.
+    let _ = ui.window().take_snapshot();
+    ElementHandle::find_by_accessible_label(ui, label).collect()
+}
+
+pub fn tap(ui: &AppWindow, label: &str) {
+    let found = elements(ui, label);
+    assert!(
+        !found.is_empty(),
+        "no element labelled {label:?} on screen {:?}",
+        ui.get_screen()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+pub fn value_of(ui: &AppWindow, label: &str) -> String {
+    let found = elements(ui, label);
+    assert!(!found.is_empty(), "no element labelled {label:?}");
+    found[0].accessible_value().unwrap_or_default().to_string()
+}
+
+thread_local! {
+    static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs Slint's testing backend with the real software renderer (real font metrics,
+/// and snapshots work), once per test thread.
+pub fn install_testing_backend() {
+    if BACKEND.get() {
+        return;
+    }
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .unwrap();
+    BACKEND.set(true);
+}
+
+/// What a USB keyboard-wedge scanner does: types the QR text into the focused input, then
+/// Enter.
+pub fn wedge_scan(ui: &AppWindow, text: &str) {
+    use slint::platform::{Key, WindowEvent};
+    let window = ui.window();
+    let press = |t: slint::SharedString| {
+        window.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: t });
+    };
+    for ch in text.chars() {
+        press(ch.to_string().into());
+    }
+    press(Key::Return.into());
+}
+
+/// Where a form field's value came from (`None` when empty or not on the form).
+pub fn field_source(ui: &AppWindow, id: &str) -> ValueSource {
+    let fields = ui.get_fields();
+    (0..fields.row_count())
+        .filter_map(|i| fields.row_data(i))
+        .find(|f| f.id == id)
+        .map_or(ValueSource::None, |f| f.source)
+}
