@@ -70,9 +70,10 @@ pub enum Error {
     /// No such field in the record.
     #[error("field not found in the record")]
     PathNotFound,
-    /// Automerge refused an operation or a document.
+    /// Automerge refused an operation or a document (boxed: Automerge's error is large,
+    /// and every result of the sync crates carries this enum).
     #[error("document: {0}")]
-    Document(#[from] automerge::AutomergeError),
+    Document(Box<automerge::AutomergeError>),
     /// A record could not be turned into a document.
     #[error("record cannot be serialized: {0}")]
     Serialize(#[source] serde_json::Error),
@@ -135,6 +136,12 @@ pub enum DecodeError {
     /// postcard could not read the message.
     #[error("message: {0}")]
     Message(#[source] postcard::Error),
+}
+
+impl From<automerge::AutomergeError> for Error {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Error::Document(Box::new(e))
+    }
 }
 
 impl From<DecodeError> for Error {

@@ -77,7 +77,7 @@ pub enum Error {
 
 impl From<automerge::AutomergeError> for Error {
     fn from(e: automerge::AutomergeError) -> Self {
-        Error::Core(xaso_sync_core::Error::Document(e))
+        Error::Core(e.into())
     }
 }
 
