@@ -490,10 +490,16 @@ impl Catalog {
     pub fn bundled() -> Result<Catalog, CatalogError> {
         let translations =
             Translations::bundled().map_err(|e| CatalogError::Texts(e.to_string()))?;
+        Catalog::bundled_with(&translations)
+    }
+
+    /// [`Catalog::bundled`] with the texts of catalogs already loaded (an app that shows
+    /// other texts too reads the `.po` catalogs once).
+    pub fn bundled_with(translations: &Translations) -> Result<Catalog, CatalogError> {
         Catalog::from_sources(
             &bundled_sources(&BUNDLED_PROCEDURES),
             &bundled_sources(&BUNDLED_LIFE_EVENTS),
-            &translations,
+            translations,
         )
     }
 

@@ -53,8 +53,8 @@ pub fn build(
     clock: Box<dyn Clock>,
     card: Box<dyn CardReader>,
 ) -> Result<App, SetupError> {
-    let catalog = Catalog::bundled()?;
     let translations = Translations::bundled()?;
+    let catalog = Catalog::bundled_with(&translations)?;
     let commune = CommuneCode::new(&config.commune)?;
     let store = match &config.store {
         Some(dir) => KioskStore::open(dir, commune, config.device, &config.device_id)?,
