@@ -7,7 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, field_source, install_testing_backend, tap, value_of, wedge_scan};
+use common::{
+    elements, field_source, install_testing_backend, shown, tap, test_config, value_of, wedge_scan,
+};
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +20,6 @@ use xaso_kiosk::card_reader::CardReader;
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::clock::ManualClock;
 use xaso_kiosk::demo::{ScriptedReader, write_sample_papers};
-use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::ReceiptOutput;
 use xaso_kiosk::ui::{
     AppWindow, CardProblem, CardState, ErrorKind, Language, QrProblem, QrState, ReceiptNotice,
@@ -96,36 +97,12 @@ fn kiosk_numbered(
     idle: IdlePolicy,
     card: Box<dyn CardReader>,
 ) -> Kiosk {
-    install_testing_backend();
     write_sample_papers(&dir.path().join("papers")).unwrap();
-    let ui = AppWindow::new().unwrap();
     let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
-    let app = build(
-        ui,
-        KioskConfig {
-            store: Some(dir.path().join("store")),
-            device_id: device_id.into(),
-            commune: COMMUNE.into(),
-            device,
-            papers_dir: dir.path().join("papers"),
-            qr_images: Some(dir.path().join("qr")),
-            camera: None,
-            receipt: ReceiptOutput {
-                printer: Some(dir.path().join("printer.bin")),
-                save_dir: Some(dir.path().to_owned()),
-            },
-            idle,
-            speech: false,
-        },
-        Box::new(clock.clone()),
-        card,
-    )
-    .unwrap();
-    // Tall enough that no field is scrolled out of view (the search skips clipped elements).
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
+    let mut config = test_config(dir.path(), device_id, COMMUNE, device);
+    config.receipt.printer = Some(dir.path().join("printer.bin"));
+    config.idle = idle;
+    let app = shown(config, &clock, card);
     Kiosk {
         app,
         clock,
@@ -1129,32 +1106,13 @@ fn typing_a_key_rewrites_one_field_row_and_keeps_the_model() {
 #[test]
 fn the_status_screen_shows_the_day_in_viet_nam() {
     // 23:30 UTC on 22 November is 06:30 on 23 November in Viet Nam.
-    install_testing_backend();
     let dir = tempfile::tempdir().unwrap();
     write_sample_papers(&dir.path().join("papers")).unwrap();
     let clock = ManualClock::new("2026-11-22T23:30:00Z".parse().unwrap());
-    let app = build(
-        AppWindow::new().unwrap(),
-        KioskConfig {
-            store: Some(dir.path().join("store")),
-            device_id: "kiosk-dawn".into(),
-            commune: COMMUNE.into(),
-            device: 3,
-            papers_dir: dir.path().join("papers"),
-            qr_images: None,
-            camera: None,
-            receipt: ReceiptOutput::default(),
-            idle: IdlePolicy::default(),
-            speech: false,
-        },
-        Box::new(clock.clone()),
-        Box::new(SoftCardReader::new().unwrap()),
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
+    let mut config = test_config(dir.path(), "kiosk-dawn", COMMUNE, 3);
+    config.qr_images = None;
+    config.receipt = ReceiptOutput::default();
+    let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
     let ui = &app.ui;
     open_birth_form_with_card(ui);
     fill_birth_form(ui);

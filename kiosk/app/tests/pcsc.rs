@@ -8,14 +8,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{elements, field_source, install_testing_backend, tap, value_of, wedge_scan};
+use common::{
+    elements, field_source, install_testing_backend, shown, tap, test_config, value_of, wedge_scan,
+};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use slint::ComponentHandle;
 use xaso_idcard::pcscd::{Pcscd, VPCD_READER};
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
@@ -24,10 +25,8 @@ use xaso_kiosk::app::App;
 use xaso_kiosk::chipcard::{PcscCardReader, identity_key};
 use xaso_kiosk::clock::ManualClock;
 use xaso_kiosk::demo::write_sample_papers;
-use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::ReceiptOutput;
 use xaso_kiosk::ui::{AppWindow, CardProblem, CardState, QrState, Screen, ValueSource};
-use xaso_kiosk_core::IdlePolicy;
 
 const RESIDENT: &str = "nguyen-thi-mai-anh";
 
@@ -52,29 +51,11 @@ fn kiosk_on_reader(
     qr_images: Option<std::path::PathBuf>,
     reader: PcscCardReader,
 ) -> App {
-    let app = build(
-        AppWindow::new().unwrap(),
-        KioskConfig {
-            store: Some(dir.join("store")),
-            device_id: device_id.into(),
-            commune: "79001".into(),
-            device,
-            papers_dir: dir.join("papers"),
-            qr_images,
-            camera: None,
-            receipt: ReceiptOutput::default(),
-            idle: IdlePolicy::default(),
-            speech: false,
-        },
-        Box::new(ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap())),
-        Box::new(reader),
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
-    app
+    let mut config = test_config(dir, device_id, "79001", device);
+    config.qr_images = qr_images;
+    config.receipt = ReceiptOutput::default();
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    shown(config, &clock, Box::new(reader))
 }
 
 /// Runs the kiosk's timer (which collects the reader thread's events) until `done`.

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::install_testing_backend;
+use common::{shown, test_config};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,11 +17,8 @@ use xaso_kiosk::app::App;
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::clock::ManualClock;
 use xaso_kiosk::demo::write_sample_papers;
-use xaso_kiosk::setup::{KioskConfig, build};
-use xaso_kiosk::shell::ReceiptOutput;
 use xaso_kiosk::tour::{Shots, scripted_journey};
 use xaso_kiosk::ui::AppWindow;
-use xaso_kiosk_core::IdlePolicy;
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -173,35 +170,12 @@ impl Shots for RawKeyHunt {
 
 #[test]
 fn no_screen_of_the_tour_shows_a_raw_key() {
-    install_testing_backend();
     let dir = tempfile::tempdir().unwrap();
     write_sample_papers(&dir.path().join("papers")).unwrap();
     let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
-    let app = build(
-        AppWindow::new().unwrap(),
-        KioskConfig {
-            store: Some(dir.path().join("store")),
-            device_id: "kiosk-tour".into(),
-            commune: "09904".into(),
-            device: 1,
-            papers_dir: dir.path().join("papers"),
-            qr_images: None,
-            camera: None,
-            receipt: ReceiptOutput {
-                printer: None,
-                save_dir: Some(dir.path().to_owned()),
-            },
-            idle: IdlePolicy::default(),
-            speech: false,
-        },
-        Box::new(clock.clone()),
-        Box::new(SoftCardReader::new().unwrap()),
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 6000));
-    app.ui.show().unwrap();
+    let mut config = test_config(dir.path(), "kiosk-tour", "09904", 1);
+    config.qr_images = None;
+    let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
     let mut hunt = RawKeyHunt {
         seen: 0,
         raw: Vec::new(),

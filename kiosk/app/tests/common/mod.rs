@@ -79,3 +79,50 @@ pub fn field_source(ui: &AppWindow, id: &str) -> ValueSource {
         .find(|f| f.id == id)
         .map_or(ValueSource::None, |f| f.source)
 }
+
+/// The configuration every UI test starts from: a store, sample papers and QR pictures in
+/// `dir`, no printer, receipts saved to `dir`, the default idle policy, no speech.
+pub fn test_config(
+    dir: &std::path::Path,
+    device_id: &str,
+    commune: &str,
+    device: u16,
+) -> xaso_kiosk::setup::KioskConfig {
+    xaso_kiosk::setup::KioskConfig {
+        store: Some(dir.join("store")),
+        device_id: device_id.into(),
+        commune: commune.into(),
+        device,
+        papers_dir: dir.join("papers"),
+        qr_images: Some(dir.join("qr")),
+        camera: None,
+        receipt: xaso_kiosk::shell::ReceiptOutput {
+            printer: None,
+            save_dir: Some(dir.to_owned()),
+        },
+        idle: xaso_kiosk_core::IdlePolicy::default(),
+        speech: false,
+    }
+}
+
+/// Builds the kiosk and shows it in a window tall enough that no field is scrolled out of
+/// view (the search by label skips clipped elements).
+pub fn shown(
+    config: xaso_kiosk::setup::KioskConfig,
+    clock: &xaso_kiosk::clock::ManualClock,
+    card: Box<dyn xaso_kiosk::card_reader::CardReader>,
+) -> xaso_kiosk::app::App {
+    install_testing_backend();
+    let app = xaso_kiosk::setup::build(
+        AppWindow::new().unwrap(),
+        config,
+        Box::new(clock.clone()),
+        card,
+    )
+    .unwrap();
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+    app.ui.show().unwrap();
+    app
+}
