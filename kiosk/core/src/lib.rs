@@ -47,6 +47,7 @@ pub mod papers;
 pub mod qr;
 pub mod resident;
 pub mod screen;
+pub mod signin;
 pub mod status;
 pub mod telex;
 
