@@ -21,6 +21,7 @@ pub mod dossier;
 pub mod id_number;
 pub mod life_event;
 pub mod rating;
+pub mod roster;
 pub mod submission;
 pub mod tracking;
 pub mod validation;

@@ -1,8 +1,12 @@
 //! Who may see what: device roles and the partition scope of each.
 //!
 //! Officers and provincial devices read and write every partition of their
-//! communes; kiosks and helper tablets only their own submissions partition
-//! `<commune>/kiosk/<device_id>` ([`Partition::submissions`]).
+//! communes; kiosks and helper tablets read and write only their own
+//! submissions partition `<commune>/kiosk/<device_id>`
+//! ([`Partition::submissions`]), and **read** the commune's public partition
+//! `<commune>/public` ([`Partition::public`]: the roster of officers and
+//! helpers, reference data), which only officers, provincial devices and the
+//! hub itself write.
 
 use serde::{Deserialize, Serialize};
 
@@ -72,29 +76,42 @@ pub struct Device {
 }
 
 impl Device {
-    /// May this device read and write `partition`?
-    pub fn may_access(&self, partition: &Partition) -> bool {
-        let commune = partition.commune();
-        if !self.communes.iter().any(|c| c == commune) {
-            return false;
-        }
-        if self.role.sees_communes() {
-            return true;
-        }
-        Partition::submissions(commune, &self.device_id).is_ok_and(|own| own == *partition)
+    fn in_commune(&self, partition: &Partition) -> bool {
+        self.communes.iter().any(|c| c == partition.commune())
+    }
+
+    fn owns(&self, partition: &Partition) -> bool {
+        Partition::submissions(partition.commune(), &self.device_id)
+            .is_ok_and(|own| own == *partition)
+    }
+
+    /// May this device write `partition` (push changes, upload blobs)?
+    pub fn may_write(&self, partition: &Partition) -> bool {
+        self.in_commune(partition) && (self.role.sees_communes() || self.owns(partition))
+    }
+
+    /// May this device read `partition` (receive changes, download blobs)?
+    pub fn may_read(&self, partition: &Partition) -> bool {
+        self.may_write(partition) || (self.in_commune(partition) && partition.is_public())
     }
 
     /// Where discovery looks for this device (partition-name prefixes): an
     /// officer's communes; a kiosk's or helper's own submissions partitions
-    /// only, so a commune with a thousand kiosks costs each kiosk one lookup,
-    /// not a thousand.
+    /// and its communes' public partitions only, so a commune with a thousand
+    /// kiosks costs each kiosk two lookups, not a thousand.
     pub fn discovery_scopes(&self) -> Vec<String> {
         if self.role.sees_communes() {
             return self.communes.clone();
         }
         self.communes
             .iter()
-            .filter_map(|c| Partition::submissions(c, &self.device_id).ok())
+            .flat_map(|c| {
+                [
+                    Partition::submissions(c, &self.device_id),
+                    Partition::public(c),
+                ]
+            })
+            .filter_map(Result::ok)
             .map(String::from)
             .collect()
     }
@@ -120,17 +137,24 @@ mod tests {
         let other = Partition::new("79001/kiosk/dev-2").unwrap();
         let commune = Partition::new("79001").unwrap();
         let elsewhere = Partition::new("79002").unwrap();
+        let public = Partition::public("79001").unwrap();
+        let public_elsewhere = Partition::public("79002").unwrap();
         for role in [Role::Kiosk, Role::Helper] {
             let d = device(role);
-            assert!(d.may_access(&own));
-            assert!(!d.may_access(&other));
-            assert!(!d.may_access(&commune));
-            assert_eq!(d.discovery_scopes(), ["79001/kiosk/dev-1"]);
+            assert!(d.may_write(&own) && d.may_read(&own));
+            assert!(!d.may_read(&other) && !d.may_write(&other));
+            assert!(!d.may_read(&commune) && !d.may_write(&commune));
+            // The commune's public partition: read, never write.
+            assert!(d.may_read(&public) && !d.may_write(&public));
+            assert!(!d.may_read(&public_elsewhere));
+            assert_eq!(d.discovery_scopes(), ["79001/kiosk/dev-1", "79001/public"]);
         }
         for role in [Role::Officer, Role::Provincial] {
             let d = device(role);
-            assert!(d.may_access(&own) && d.may_access(&other) && d.may_access(&commune));
-            assert!(!d.may_access(&elsewhere));
+            for p in [&own, &other, &commune, &public] {
+                assert!(d.may_read(p) && d.may_write(p), "{p}");
+            }
+            assert!(!d.may_read(&elsewhere) && !d.may_write(&elsewhere));
             assert_eq!(d.discovery_scopes(), ["79001"]);
         }
     }

@@ -6,6 +6,8 @@ use crate::Error;
 pub const MAX_PARTITION_LEN: usize = 128;
 /// Longest refinement segment.
 pub const MAX_SEGMENT_LEN: usize = 64;
+/// The segment of a commune's public partition (`79001/public`).
+pub const PUBLIC_SEGMENT: &str = "public";
 
 /// A partition of the data: a commune code, optionally refined with
 /// `/`-separated segments (`79001`, `79001/kiosk/dev-12`). Access control and
@@ -61,6 +63,20 @@ impl Partition {
     /// The partition where a kiosk (or helper tablet) keeps what it submitted.
     pub fn submissions(commune: &str, device_id: &str) -> Result<Self, Error> {
         Partition::new(format!("{commune}/kiosk/{device_id}"))
+    }
+
+    /// The commune's public partition `<commune>/public`: every device of the commune
+    /// reads it, only officers, provincial devices and the hub write it (see
+    /// [`crate::access`]).
+    pub fn public(commune: &str) -> Result<Self, Error> {
+        Partition::new(format!("{commune}/{PUBLIC_SEGMENT}"))
+    }
+
+    /// Is this a commune's public partition?
+    pub fn is_public(&self) -> bool {
+        let mut segments = self.segments();
+        segments.next();
+        segments.next() == Some(PUBLIC_SEGMENT) && segments.next().is_none()
     }
 
     /// The commune code (first segment).

@@ -338,7 +338,22 @@ pub fn check_access(
     request: &SyncRequest,
     may_access: impl Fn(&Partition) -> bool,
 ) -> Result<(), Error> {
-    match request.offers.iter().find(|o| !may_access(&o.partition)) {
+    check_read_write(request, &may_access, &may_access)
+}
+
+/// Every offered partition must pass `may_read`, and every offer that pushes
+/// changes `may_write` (a device reads a partition it may not change);
+/// otherwise the whole request is refused before anything is written.
+pub fn check_read_write(
+    request: &SyncRequest,
+    may_read: impl Fn(&Partition) -> bool,
+    may_write: impl Fn(&Partition) -> bool,
+) -> Result<(), Error> {
+    let refused = request
+        .offers
+        .iter()
+        .find(|o| !may_read(&o.partition) || (!o.entries.is_empty() && !may_write(&o.partition)));
+    match refused {
         Some(offer) => Err(Error::Forbidden(offer.partition.clone())),
         None => Ok(()),
     }

@@ -41,6 +41,22 @@ pub trait RecordBackend: Send + 'static {
         page_bytes: u32,
     ) -> Result<Vec<Result<SyncReply, HubError>>, HubError>;
 
+    /// A record as JSON (winning values where fields conflict), if held.
+    fn get_json(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<serde_json::Value>, HubError>;
+
+    /// Write a record as the hub itself (the roster, reference data): durable when it
+    /// returns, and synced to the devices that read the partition like any change.
+    fn put_json(
+        &mut self,
+        partition: &Partition,
+        record_id: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), HubError>;
+
     /// The backend as `Any`, for tools and tests that inspect a known backend.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
@@ -71,7 +87,7 @@ impl RecordBackend for SqliteRecords {
                     protocol::answer_scoped(
                         &mut log,
                         &x.request,
-                        |p| x.device.may_access(p),
+                        |p| x.device.may_read(p),
                         Some(&x.scopes),
                         page_bytes,
                     )
@@ -79,6 +95,24 @@ impl RecordBackend for SqliteRecords {
                 })
                 .collect()
         })?)
+    }
+
+    fn get_json(
+        &self,
+        partition: &Partition,
+        record_id: &str,
+    ) -> Result<Option<serde_json::Value>, HubError> {
+        Ok(self.0.get_json(partition, record_id)?)
+    }
+
+    fn put_json(
+        &mut self,
+        partition: &Partition,
+        record_id: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), HubError> {
+        self.0.put(partition, record_id, value)?;
+        Ok(())
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

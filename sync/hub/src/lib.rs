@@ -60,6 +60,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use xaso_services::roster::{ROSTER_RECORD, Roster, RosterPerson, StaffRole};
 use xaso_sync_core::enrol::{EnrolRequest, EnrolResponse};
 use xaso_sync_core::frame::{decode_frame, encode_frame};
 use xaso_sync_core::protocol::{self, AnswerBody, KIND_REPLY, KIND_REQUEST, SyncRequest};
@@ -330,6 +331,74 @@ impl Hub {
         Ok(f(&mut sqlite.0))
     }
 
+    /// The roster of `commune` (empty if none was written yet).
+    pub fn roster(&self, commune: &str) -> Result<Roster, HubError> {
+        let partition = Partition::public(commune)?;
+        let records = self.records()?;
+        match records.get_json(&partition, ROSTER_RECORD)? {
+            None => Ok(Roster::default()),
+            Some(json) => serde_json::from_value(json)
+                .map_err(|e| HubError::Core(xaso_sync_core::Error::Deserialize(e))),
+        }
+    }
+
+    /// Put a person on `commune`'s roster (or change their name or role): they may then sign
+    /// in with their own chip card on the commune's tablets of that role. The roster syncs
+    /// to every device of the commune. Returns their entry.
+    pub fn roster_put(
+        &self,
+        commune: &str,
+        id_number: &str,
+        display_name: &str,
+        role: StaffRole,
+    ) -> Result<RosterPerson, HubError> {
+        self.edit_roster(commune, |roster| {
+            (
+                true,
+                roster.put(commune, id_number, display_name, role).clone(),
+            )
+        })
+    }
+
+    /// Take a person off `commune`'s roster; returns whether they were on it.
+    pub fn roster_remove(&self, commune: &str, id_number: &str) -> Result<bool, HubError> {
+        self.edit_roster(commune, |roster| {
+            let removed = roster.remove(commune, id_number);
+            (removed, removed)
+        })
+    }
+
+    /// Change `commune`'s roster with `edit`, which says whether it changed anything; a
+    /// change is written (durably) and syncs.
+    fn edit_roster<R>(
+        &self,
+        commune: &str,
+        edit: impl FnOnce(&mut Roster) -> (bool, R),
+    ) -> Result<R, HubError> {
+        let partition = Partition::public(commune)?;
+        let mut records = self.records()?;
+        let mut roster: Roster = match records.get_json(&partition, ROSTER_RECORD)? {
+            None => Roster::default(),
+            Some(json) => serde_json::from_value(json)
+                .map_err(|e| HubError::Core(xaso_sync_core::Error::Deserialize(e)))?,
+        };
+        let (changed, result) = edit(&mut roster);
+        if changed {
+            let json = serde_json::to_value(&roster)
+                .map_err(|e| HubError::Core(xaso_sync_core::Error::Serialize(e)))?;
+            records.put_json(&partition, ROSTER_RECORD, &json)?;
+            tracing::info!(commune, people = roster.people.len(), "roster changed");
+        }
+        Ok(result)
+    }
+
+    fn records(&self) -> Result<std::sync::MutexGuard<'_, Box<dyn RecordBackend>>, HubError> {
+        self.inner
+            .records
+            .lock()
+            .map_err(|_| HubError::LockPoisoned("record store"))
+    }
+
     /// Current metrics in OpenMetrics text format.
     pub fn metrics_text(&self) -> String {
         self.inner.metrics.render()
@@ -389,7 +458,11 @@ impl Hub {
         // has the store's own work to do.
         let decode = move || -> Result<(SyncRequest, Prepared), HubError> {
             let request: SyncRequest = decode_frame(KIND_REQUEST, &body)?;
-            protocol::check_access(&request, |p| checked.may_access(p))?;
+            protocol::check_read_write(
+                &request,
+                |p| checked.may_read(p),
+                |p| checked.may_write(p),
+            )?;
             let mut prepared = Prepared::default();
             for offer in &request.offers {
                 prepared.add(&offer.partition, &offer.entries);

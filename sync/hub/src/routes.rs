@@ -19,8 +19,8 @@
 //!
 //! Blob endpoints use the same device check as `/v1/sync`: `401` without a
 //! valid certificate, `403` (and nothing written or read) for a partition
-//! outside [`Device::may_access`] — a kiosk uploads only to its own
-//! submissions partition. The partition in the path arrives percent-escaped
+//! the device may not read (status, download) or write (upload) — a kiosk uploads only to
+//! its own submissions partition and downloads from it and its commune's public partition. The partition in the path arrives percent-escaped
 //! segment by segment and must obey the partition grammar.
 
 use std::time::Instant;
@@ -181,10 +181,26 @@ async fn with_blobs<R: Send + 'static>(
     .await?
 }
 
-/// The device, if it may access `partition`; `403` (counted) otherwise.
-fn scoped(hub: &Hub, cert: Option<String>, partition: &Partition) -> Result<Device, HttpError> {
+/// What a blob request does to its partition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The device, if it may read (or write) `partition`; `403` (counted) otherwise.
+fn scoped(
+    hub: &Hub,
+    cert: Option<String>,
+    partition: &Partition,
+    access: Access,
+) -> Result<Device, HttpError> {
     let device = authenticate(hub, cert)?;
-    if device.may_access(partition) {
+    let allowed = match access {
+        Access::Read => device.may_read(partition),
+        Access::Write => device.may_write(partition),
+    };
+    if allowed {
         return Ok(device);
     }
     hub.inner.metrics.blob_forbidden.inc();
@@ -237,7 +253,7 @@ async fn blob_status_handler(
     Extension(PeerCert(cert)): Extension<PeerCert>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusReply>, HttpError> {
-    scoped(&hub, cert, &request.partition)?;
+    scoped(&hub, cert, &request.partition, Access::Read)?;
     with_blobs(&hub, move |store| blob::answer_status(store, &request))
         .await
         .map(Json)
@@ -251,7 +267,7 @@ async fn blob_get_handler(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, HttpError> {
     let (hash, partition) = blob_target(&hash, &partition)?;
-    let device = scoped(&hub, cert, &partition)?;
+    let device = scoped(&hub, cert, &partition, Access::Read)?;
     let offset = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -382,7 +398,7 @@ fn check_put(
     headers: &axum::http::HeaderMap,
 ) -> Result<(BlobHash, Partition, Device, u64, u64), HttpError> {
     let (hash, partition) = blob_target(hash, partition)?;
-    let device = scoped(hub, cert, &partition)?;
+    let device = scoped(hub, cert, &partition, Access::Write)?;
     let offset = header_u64(headers, "upload-offset")?;
     let size = header_u64(headers, "upload-length")?;
     if size > blob::MAX_BLOB_BYTES {

@@ -197,6 +197,77 @@ async fn a_kiosk_sees_only_what_it_submitted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_roster_reaches_every_device_of_the_commune_and_only_officers_change_it() {
+    use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole};
+    let hub = start_hub().await;
+    let hoa = hub
+        .hub
+        .roster_put("79001", "079085001234", "Lê Thị Hoa", StaffRole::Officer)
+        .unwrap();
+    assert_eq!(hoa.actor_id("79001"), "officer:79001:1");
+    hub.hub
+        .roster_put("79001", "079090004321", "Trần Văn Bình", StaffRole::Helper)
+        .unwrap();
+    let public = Partition::public("79001").unwrap();
+    let (kiosk, kiosk_client) = device(&hub, Role::Kiosk, &["79001"]).await;
+    let (_, officer_client) = device(&hub, Role::Officer, &["79001"]).await;
+    let (_, other_commune) = device(&hub, Role::Helper, &["79002"]).await;
+    for client in [&kiosk_client, &officer_client] {
+        let mut store = Store::open_in_memory().unwrap();
+        sync(client, &mut store).await.unwrap();
+        let roster: Roster = store.get(&public, ROSTER_RECORD).unwrap().unwrap();
+        assert_eq!(
+            roster
+                .find("79001", "079090004321", StaffRole::Helper)
+                .map(|p| p.display_name.as_str()),
+            Some("Trần Văn Bình")
+        );
+    }
+    // Another commune's device never sees it.
+    let mut elsewhere = Store::open_in_memory().unwrap();
+    sync(&other_commune, &mut elsewhere).await.unwrap();
+    assert!(elsewhere.partitions().unwrap().is_empty());
+    // A kiosk reads the public partition but may not change it: refused, nothing written.
+    let mut ks = Store::open_in_memory().unwrap();
+    sync(&kiosk_client, &mut ks).await.unwrap();
+    let mut forged: Roster = ks.get(&public, ROSTER_RECORD).unwrap().unwrap();
+    forged.put("79001", "001099000001", "Kẻ mạo danh", StaffRole::Officer);
+    ks.put(&public, ROSTER_RECORD, &forged).unwrap();
+    assert!(matches!(
+        sync(&kiosk_client, &mut ks).await.unwrap_err(),
+        Error::Refused { status: 403, .. }
+    ));
+    assert!(
+        hub.hub
+            .roster("79001")
+            .unwrap()
+            .find("79001", "001099000001", StaffRole::Officer)
+            .is_none()
+    );
+    // Its own submissions still go through (a fresh store: nothing pending for public).
+    let mut clean = Store::open_in_memory().unwrap();
+    clean
+        .put(
+            &kiosk.submissions_partition().unwrap(),
+            "HS-1",
+            &json!({"x": 1}),
+        )
+        .unwrap();
+    sync(&kiosk_client, &mut clean).await.unwrap();
+    // Removal syncs too.
+    assert!(hub.hub.roster_remove("79001", "079085001234").unwrap());
+    assert!(!hub.hub.roster_remove("79001", "079085001234").unwrap());
+    let mut so = Store::open_in_memory().unwrap();
+    sync(&officer_client, &mut so).await.unwrap();
+    let roster: Roster = so.get(&public, ROSTER_RECORD).unwrap().unwrap();
+    assert!(
+        roster
+            .find("79001", "079085001234", StaffRole::Officer)
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unenrolled_and_revoked_certificates_are_refused() {
     let hub = start_hub().await;
     // A certificate from another CA: refused in the TLS handshake.

@@ -6,6 +6,9 @@
 //! xaso-hub --dir DIR revoke DEVICE_ID
 //! xaso-hub --dir DIR devices
 //! xaso-hub --dir DIR ca            # print the CA certificate devices must trust
+//! xaso-hub --dir DIR roster add --commune 79001 --role officer|helper --id-number N --name NAME
+//! xaso-hub --dir DIR roster remove --commune 79001 --id-number N
+//! xaso-hub --dir DIR roster list --commune 79001
 //! ```
 
 use std::io::Write;
@@ -16,6 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use xaso_hub::{Hub, HubConfig};
+use xaso_services::roster::StaffRole;
 use xaso_sync_core::Role;
 
 #[derive(Parser)]
@@ -64,6 +68,56 @@ enum Command {
     Devices,
     /// Print the CA certificate devices must trust.
     Ca,
+    /// Who may sign in on the commune's officer and helper tablets.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Put a person on the roster (or change their name or role).
+    Add {
+        #[arg(long)]
+        commune: String,
+        /// officer or helper.
+        #[arg(long)]
+        role: StaffRoleArg,
+        /// The 12-digit personal ID number on their chip card (kept only as a hash).
+        #[arg(long)]
+        id_number: String,
+        /// The name shown on screen and on the documents they sign.
+        #[arg(long)]
+        name: String,
+    },
+    /// Take a person off the roster (their past actions keep their name).
+    Remove {
+        #[arg(long)]
+        commune: String,
+        #[arg(long)]
+        id_number: String,
+    },
+    /// List the roster (names, roles, numbers; never ID numbers).
+    List {
+        #[arg(long)]
+        commune: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StaffRoleArg {
+    Officer,
+    Helper,
+}
+
+impl From<StaffRoleArg> for StaffRole {
+    fn from(r: StaffRoleArg) -> StaffRole {
+        match r {
+            StaffRoleArg::Officer => StaffRole::Officer,
+            StaffRoleArg::Helper => StaffRole::Helper,
+        }
+    }
 }
 
 // Under a burst of devices the hub allocates from many threads at once;
@@ -131,6 +185,46 @@ async fn main() -> Result<()> {
             }
         }
         Command::Ca => writeln!(out, "{}", hub.ca_pem())?,
+        Command::Roster { command } => match command {
+            RosterCommand::Add {
+                commune,
+                role,
+                id_number,
+                name,
+            } => {
+                if xaso_services::id_number::parse_id_number(&id_number).is_err() {
+                    bail!("--id-number must be the 12-digit personal ID number on the card");
+                }
+                let person = hub.roster_put(&commune, &id_number, &name, role.into())?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}",
+                    person.actor_id(&commune),
+                    person.role.as_str(),
+                    person.display_name
+                )?;
+            }
+            RosterCommand::Remove { commune, id_number } => {
+                if !hub.roster_remove(&commune, &id_number)? {
+                    bail!("nobody active with that ID number on the roster of {commune}");
+                }
+            }
+            RosterCommand::List { commune } => {
+                let roster = hub.roster(&commune)?;
+                let mut people: Vec<_> = roster.people.values().collect();
+                people.sort_by_key(|p| p.number);
+                for p in people {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        p.actor_id(&commune),
+                        p.role.as_str(),
+                        p.display_name,
+                        if p.active { "active" } else { "removed" }
+                    )?;
+                }
+            }
+        },
     }
     Ok(())
 }
