@@ -126,6 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let resident = Actor {
         role: Role::Resident,
         id: "kiosk-1".into(),
+        device: None,
     };
     dossier.apply(Action::Submit, resident, None, now)?;
     if let Some(code) = &dossier.tracking_code {

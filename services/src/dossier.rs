@@ -178,12 +178,35 @@ impl Action {
     }
 }
 
-/// The actor of an action: a role and an identifier (device id, officer account), never a
-/// personal ID number.
+/// The actor of an action: a role and an identifier (device id, a roster actor id such as
+/// `officer:79001:3`), never a personal ID number; and the device it acted on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub role: Role,
     pub id: String,
+    /// The enrolled id of the device the action was taken on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+impl Actor {
+    /// An actor not tied to a device (the software itself, a test).
+    pub fn new(role: Role, id: impl Into<String>) -> Actor {
+        Actor {
+            role,
+            id: id.into(),
+            device: None,
+        }
+    }
+
+    /// An actor working on the device `device`.
+    pub fn on_device(role: Role, id: impl Into<String>, device: impl Into<String>) -> Actor {
+        Actor {
+            role,
+            id: id.into(),
+            device: Some(device.into()),
+        }
+    }
 }
 
 /// One accepted action.
@@ -196,6 +219,14 @@ pub struct AuditEntry {
     pub to: DossierState,
     #[serde(default)]
     pub reason: Option<String>,
+    /// The version of the dossier the action was based on: how many audit entries the
+    /// device held when it acted. Two entries based on the same version were taken
+    /// concurrently (on two devices, offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<u32>,
+    /// Set on the entry that settles concurrent decisions: the version they were based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolves: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -210,6 +241,13 @@ pub enum LifecycleError {
     ConsentMissing,
     #[error("a tracking code must be assigned before submitting")]
     TrackingCodeMissing,
+    /// Two devices took different decisions on the same version; an officer must choose
+    /// one ([`Dossier::resolve_decision`]) before anything else happens.
+    #[error("the dossier has concurrent decisions to settle first")]
+    DecisionConflict,
+    /// A conflict resolution that does not match the dossier's conflict.
+    #[error("no such choice in the dossier's conflict")]
+    NoSuchChoice,
 }
 
 impl LifecycleError {
@@ -220,8 +258,36 @@ impl LifecycleError {
             LifecycleError::ReasonRequired(_) => "lifecycle.reason_required",
             LifecycleError::ConsentMissing => "lifecycle.consent_missing",
             LifecycleError::TrackingCodeMissing => "lifecycle.tracking_missing",
+            LifecycleError::DecisionConflict => "lifecycle.decision_conflict",
+            LifecycleError::NoSuchChoice => "lifecycle.no_such_choice",
         }
     }
+}
+
+/// Decisions taken concurrently on one version of a dossier that lead to different states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionConflict {
+    /// The version both were based on.
+    pub based_on: u32,
+    /// The state they both started from.
+    pub from: DossierState,
+    /// One per device, in audit order.
+    pub branches: Vec<Branch>,
+}
+
+/// One device's line of actions in a decision conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branch {
+    /// The device (or, for entries without one, the actor id).
+    pub device: String,
+    /// Who took the first action of the branch.
+    pub actor: Actor,
+    /// Positions of its entries in the audit.
+    pub entries: Vec<usize>,
+    /// The state it leads to.
+    pub outcome: DossierState,
+    /// When its first action was taken.
+    pub at: Timestamp,
 }
 
 /// How the dossier came in.
@@ -327,7 +393,140 @@ impl Dossier {
 
     /// Whether `action` by `role` would be accepted now (for enabling buttons).
     pub fn can(&self, action: Action, role: Role) -> bool {
-        action.target(self.state).is_some() && action.allowed_roles().contains(&role)
+        action.target(self.state).is_some()
+            && action.allowed_roles().contains(&role)
+            && self.decision_conflict().is_none()
+    }
+
+    /// The dossier's version: the number of audit entries. An action records the version
+    /// it was based on.
+    pub fn version(&self) -> u32 {
+        u32::try_from(self.audit.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Concurrent decisions that lead to different states and that no later entry
+    /// settled: the first such fork of the audit trail. Decisions taken on two devices
+    /// from the same version are never merged silently; identical ones (both approved)
+    /// are not a conflict.
+    pub fn decision_conflict(&self) -> Option<DecisionConflict> {
+        let mut settled: Vec<u32> = Vec::new();
+        let mut index = 0;
+        while index < self.audit.len() {
+            let entry = &self.audit[index];
+            let position = u32::try_from(index).unwrap_or(u32::MAX);
+            let fork = match entry.based_on {
+                Some(base) if base != position => Some(base),
+                _ => None,
+            };
+            let Some(base) = fork else {
+                index += 1;
+                continue;
+            };
+            if settled.contains(&base) {
+                index += 1;
+                continue;
+            }
+            // Entries of the fork: from the base on, up to the entry that settles it.
+            let base_index = base as usize;
+            let end = self.audit[index..]
+                .iter()
+                .position(|e| e.resolves == Some(base))
+                .map(|p| index + p);
+            if let Some(end) = end {
+                settled.push(base);
+                index = end + 1;
+                continue;
+            }
+            let conflict = self.branches_from(base);
+            let mut outcomes: Vec<DossierState> = conflict.iter().map(|b| b.outcome).collect();
+            outcomes.sort();
+            outcomes.dedup();
+            if outcomes.len() > 1 {
+                return Some(DecisionConflict {
+                    based_on: base,
+                    from: self.audit.get(base_index).map_or(self.state, |e| e.from),
+                    branches: conflict,
+                });
+            }
+            settled.push(base);
+            index += 1;
+        }
+        None
+    }
+
+    /// The branches of a fork at version `base`: the entries from there on, each joined
+    /// to the line it was based on (the same device's line first), in order.
+    fn branches_from(&self, base: u32) -> Vec<Branch> {
+        let mut branches: Vec<Branch> = Vec::new();
+        for (position, entry) in self.audit.iter().enumerate().skip(base as usize) {
+            let who = entry
+                .actor
+                .device
+                .clone()
+                .unwrap_or_else(|| entry.actor.id.clone());
+            let version = entry.based_on.unwrap_or(base);
+            let next = |b: &Branch| base + u32::try_from(b.entries.len()).unwrap_or(u32::MAX);
+            let line = branches
+                .iter()
+                .position(|b| b.device == who && next(b) == version)
+                .or_else(|| branches.iter().position(|b| next(b) == version));
+            match line {
+                Some(i) if version != base => {
+                    branches[i].entries.push(position);
+                    branches[i].outcome = entry.to;
+                }
+                _ => branches.push(Branch {
+                    device: who,
+                    actor: entry.actor.clone(),
+                    entries: vec![position],
+                    outcome: entry.to,
+                    at: entry.at,
+                }),
+            }
+        }
+        branches
+    }
+
+    /// Settles a decision conflict by keeping the branch `choice` (an index into
+    /// [`DecisionConflict::branches`]): the state becomes that branch's outcome and one
+    /// audit entry records who chose, when and what. The other branches stay in the
+    /// audit as history. Refused (nothing changes) without a conflict, for a choice that
+    /// is not in it, or for anyone but an officer.
+    pub fn resolve_decision(
+        &mut self,
+        choice: usize,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<&AuditEntry, LifecycleError> {
+        let conflict = self
+            .decision_conflict()
+            .ok_or(LifecycleError::NoSuchChoice)?;
+        let branch = conflict
+            .branches
+            .get(choice)
+            .ok_or(LifecycleError::NoSuchChoice)?;
+        if actor.role != Role::Officer {
+            return Err(LifecycleError::RoleNotAllowed {
+                action: self.audit[branch.entries[branch.entries.len() - 1]].action,
+                role: actor.role,
+            });
+        }
+        let last = &self.audit[branch.entries[branch.entries.len() - 1]];
+        let entry = AuditEntry {
+            at: now,
+            actor,
+            action: last.action,
+            from: conflict.from,
+            to: branch.outcome,
+            reason: last.reason.clone(),
+            based_on: Some(self.version()),
+            resolves: Some(conflict.based_on),
+        };
+        self.state = branch.outcome;
+        self.updated_at = now;
+        let index = self.audit.len();
+        self.audit.push(entry);
+        Ok(&self.audit[index])
     }
 
     /// Takes an action. On success the state changes and one audit entry is appended;
@@ -339,6 +538,9 @@ impl Dossier {
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<&AuditEntry, LifecycleError> {
+        if self.decision_conflict().is_some() {
+            return Err(LifecycleError::DecisionConflict);
+        }
         let to = action
             .target(self.state)
             .ok_or(LifecycleError::NotAllowedInState {
@@ -370,6 +572,8 @@ impl Dossier {
             from: self.state,
             to,
             reason: reason.map(str::to_owned),
+            based_on: Some(self.version()),
+            resolves: None,
         };
         self.state = to;
         self.updated_at = now;
@@ -403,10 +607,7 @@ mod tests {
     }
 
     fn actor(role: Role) -> Actor {
-        Actor {
-            role,
-            id: format!("{role:?}-1"),
-        }
+        Actor::new(role, format!("{role:?}-1"))
     }
 
     fn draft() -> Dossier {

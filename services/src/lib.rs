@@ -31,8 +31,8 @@ pub use catalog::{
     Prefill, Procedure, ProcedureCode, Submitter,
 };
 pub use dossier::{
-    Action, Actor, Applicant, AttachmentRef, AuditEntry, Channel, Consent, Dossier, DossierState,
-    LifecycleError, Role,
+    Action, Actor, Applicant, AttachmentRef, AuditEntry, Branch, Channel, Consent,
+    DecisionConflict, Dossier, DossierState, LifecycleError, Role,
 };
 pub use id_number::{IdNumberError, IdNumberFacts, Sex, check_id_number, parse_id_number};
 pub use life_event::{Flow, LifeEvent, Step};

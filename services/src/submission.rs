@@ -140,6 +140,7 @@ mod tests {
         Actor {
             role: Role::Resident,
             id: "kiosk:79001:3".into(),
+            device: None,
         }
     }
 
@@ -218,6 +219,7 @@ mod tests {
         let helper = Actor {
             role: Role::Helper,
             id: "helper:79001:7".into(),
+            device: None,
         };
         let d = submission()
             .into_dossier(&catalog, "d-3".into(), &helper, "consent.v1", at())

@@ -360,5 +360,6 @@ pub fn kiosk_actor(commune: &CommuneCode, device: u16) -> Actor {
     Actor {
         role: Role::Resident,
         id: format!("kiosk:{commune}:{device}"),
+        device: None,
     }
 }

@@ -43,6 +43,7 @@
 pub mod card;
 pub mod form;
 pub mod idle;
+pub mod officer;
 pub mod papers;
 pub mod qr;
 pub mod resident;

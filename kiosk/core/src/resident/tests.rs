@@ -360,6 +360,7 @@ fn the_submission_maps_one_to_one_into_services() {
             &xaso_services::Actor {
                 role: xaso_services::Role::Resident,
                 id: "kiosk:79001:3".into(),
+                device: None,
             },
             CONSENT_TEXT_VERSION,
             "2026-11-23T02:30:00Z".parse().unwrap(),
