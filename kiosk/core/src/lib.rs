@@ -42,6 +42,7 @@
 
 pub mod card;
 pub mod form;
+pub mod helper;
 pub mod idle;
 pub mod officer;
 pub mod papers;
