@@ -324,6 +324,18 @@ pub struct AttachmentRef {
     pub bytes: u64,
 }
 
+/// The signed result of a dossier (the extract, certificate or decision), stored as an
+/// attachment of the dossier's partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultDocument {
+    /// The signed PDF (`paper` is `"result"`).
+    pub file: AttachmentRef,
+    /// The officer who signed it (actor id) and their name as on the certificate.
+    pub signed_by: String,
+    pub signer_name: String,
+    pub issued_at: Timestamp,
+}
+
 /// The resident's consent to the use of their data for this dossier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
@@ -354,6 +366,9 @@ pub struct Dossier {
     pub channel: Channel,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The signed result, once issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultDocument>,
     state: DossierState,
     audit: Vec<AuditEntry>,
 }
@@ -378,6 +393,7 @@ impl Dossier {
             channel,
             created_at: now,
             updated_at: now,
+            result: None,
             state: DossierState::Draft,
             audit: Vec::new(),
         }
@@ -582,6 +598,39 @@ impl Dossier {
         Ok(&self.audit[index])
     }
 
+    /// Issues the signed result: the dossier becomes `result_ready` with the document
+    /// attached, in one step. Refused (nothing changes) as `MarkResultReady` would be.
+    pub fn issue_result(
+        &mut self,
+        document: ResultDocument,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<&AuditEntry, LifecycleError> {
+        let before = self.result.replace(document);
+        if let Err(e) = self.apply(Action::MarkResultReady, actor, None, now) {
+            self.result = before;
+            return Err(e);
+        }
+        Ok(&self.audit[self.audit.len() - 1])
+    }
+
+    /// The person supplements what was asked for: the new pages are added and the dossier
+    /// goes back to the officer. Refused (nothing changes) as `Supplement` would be.
+    pub fn supplement(
+        &mut self,
+        pages: Vec<AttachmentRef>,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<&AuditEntry, LifecycleError> {
+        let count = self.attachments.len();
+        self.attachments.extend(pages);
+        if let Err(e) = self.apply(Action::Supplement, actor, None, now) {
+            self.attachments.truncate(count);
+            return Err(e);
+        }
+        Ok(&self.audit[self.audit.len() - 1])
+    }
+
     /// The reason given with the latest supplement request, if the dossier is waiting for one.
     pub fn missing(&self) -> Option<&str> {
         if self.state != DossierState::SupplementRequested {
@@ -740,6 +789,64 @@ mod tests {
             let has_exit = Action::ALL.iter().any(|a| a.target(s).is_some());
             assert_eq!(has_exit, !s.is_final(), "{s:?}");
         }
+    }
+
+    fn page(n: u8) -> AttachmentRef {
+        AttachmentRef {
+            paper: "birth_certificate".into(),
+            sha256: format!("{n:02x}").repeat(32),
+            media_type: "image/jpeg".into(),
+            bytes: 10,
+        }
+    }
+
+    #[test]
+    fn a_supplement_adds_pages_and_a_result_is_issued_in_one_step() {
+        let mut d = draft();
+        d.apply(Action::Submit, actor(Role::Resident), None, t(1))
+            .unwrap();
+        // Not asked for: refused, no page added.
+        let before = d.clone();
+        assert!(
+            d.supplement(vec![page(1)], actor(Role::Resident), t(2))
+                .is_err()
+        );
+        assert_eq!(d, before);
+        for (action, reason) in [
+            (Action::Receive, None),
+            (Action::StartProcessing, None),
+            (Action::RequestSupplement, Some("Thiếu trang 2")),
+        ] {
+            d.apply(action, actor(Role::Officer), reason, t(3)).unwrap();
+        }
+        d.supplement(vec![page(2)], actor(Role::Resident), t(4))
+            .unwrap();
+        assert_eq!(d.state(), DossierState::Supplemented);
+        assert_eq!(d.attachments, vec![page(2)]);
+        let result = ResultDocument {
+            file: AttachmentRef {
+                paper: "result".into(),
+                ..page(9)
+            },
+            signed_by: "officer:27280:1".into(),
+            signer_name: "Lê Thị Hoa".into(),
+            issued_at: t(6),
+        };
+        // Not approved yet: refused, nothing attached.
+        let before = d.clone();
+        assert!(
+            d.issue_result(result.clone(), actor(Role::Officer), t(6))
+                .is_err()
+        );
+        assert_eq!(d, before);
+        d.apply(Action::Resume, actor(Role::Officer), None, t(7))
+            .unwrap();
+        d.apply(Action::Approve, actor(Role::Officer), None, t(8))
+            .unwrap();
+        d.issue_result(result.clone(), actor(Role::Officer), t(9))
+            .unwrap();
+        assert_eq!(d.state(), DossierState::ResultReady);
+        assert_eq!(d.result, Some(result));
     }
 
     #[test]

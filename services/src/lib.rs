@@ -32,7 +32,7 @@ pub use catalog::{
 };
 pub use dossier::{
     Action, Actor, Applicant, AttachmentRef, AuditEntry, Branch, Channel, Consent,
-    DecisionConflict, Dossier, DossierState, LifecycleError, Role,
+    DecisionConflict, Dossier, DossierState, LifecycleError, ResultDocument, Role,
 };
 pub use id_number::{IdNumberError, IdNumberFacts, Sex, check_id_number, parse_id_number};
 pub use life_event::{Flow, LifeEvent, Step};
