@@ -27,6 +27,7 @@
 
 mod backoff;
 mod blobs;
+mod counter;
 mod enrol;
 mod error;
 mod identity;

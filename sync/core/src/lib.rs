@@ -62,6 +62,7 @@
 pub mod access;
 pub mod blob;
 pub mod changes;
+pub mod counter;
 pub mod enrol;
 mod error;
 pub mod frame;

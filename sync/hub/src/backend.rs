@@ -57,6 +57,10 @@ pub trait RecordBackend: Send + 'static {
         value: &serde_json::Value,
     ) -> Result<(), HubError>;
 
+    /// Store an attachment as the hub itself (pages a resident hands in at another kiosk)
+    /// with its index record, so it syncs like any attachment: durable when it returns.
+    fn put_blob(&mut self, partition: &Partition, bytes: &[u8]) -> Result<BlobHash, HubError>;
+
     /// The backend as `Any`, for tools and tests that inspect a known backend.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
@@ -113,6 +117,10 @@ impl RecordBackend for SqliteRecords {
     ) -> Result<(), HubError> {
         self.0.put(partition, record_id, value)?;
         Ok(())
+    }
+
+    fn put_blob(&mut self, partition: &Partition, bytes: &[u8]) -> Result<BlobHash, HubError> {
+        Ok(self.0.put_blob(partition, bytes)?)
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

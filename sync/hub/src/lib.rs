@@ -47,6 +47,7 @@
 
 pub mod authority;
 pub mod backend;
+pub mod counter;
 mod error;
 pub mod liveness;
 pub mod metrics;

@@ -91,6 +91,9 @@ pub trait Registry: Send + Sync {
     fn devices(&self) -> Result<Vec<Device>, HubError>;
     /// The device holding the certificate with this SHA-256 (hex).
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>, HubError>;
+    /// The id of the device that has (or had: revoked devices keep their number) number
+    /// `number` in `commune`: whose tracking codes those are.
+    fn device_by_number(&self, commune: &str, number: u16) -> Result<Option<String>, HubError>;
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -308,6 +311,28 @@ impl Registry for SqliteRegistry {
             .optional()?;
         row.map(|(id, role, communes, revoked)| device_from_row(id, &role, &communes, revoked))
             .transpose()
+    }
+
+    fn device_by_number(&self, commune: &str, number: u16) -> Result<Option<String>, HubError> {
+        self.number_holder(commune, number)
+    }
+}
+
+impl SqliteRegistry {
+    fn number_holder(&self, commune: &str, number: u16) -> Result<Option<String>, HubError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT device_id, communes FROM devices WHERE device_number = ?1")?;
+        let rows = stmt.query_map([i64::from(number)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, communes) = row?;
+            if communes_of(&communes).iter().any(|c| c == commune) {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -17,6 +17,12 @@
 //! - `GET /v1/blobs/{sha256}/{partition}`: the bytes of a verified blob from
 //!   `Range: bytes=N-` (`404` if the hub lacks it).
 //!
+//! - `POST /v1/counter/lookup`, `POST /v1/counter/supplement`: a kiosk looks up and
+//!   supplements a dossier handed in at another device, for the card's holder
+//!   ([`crate::counter`]): `404` for an unknown code or another person's dossier alike,
+//!   `403` for a device outside the commune or not a kiosk/helper, `409` when the dossier
+//!   does not wait for a supplement.
+//!
 //! Blob endpoints use the same device check as `/v1/sync`: `401` without a
 //! valid certificate, `403` (and nothing written or read) for a partition
 //! the device may not read (status, download) or write (upload) — a kiosk uploads only to
@@ -42,7 +48,7 @@ use crate::{Hub, HubError};
 pub struct PeerCert(pub Option<String>);
 
 /// An error response: status and a short text.
-pub struct HttpError(StatusCode, String);
+pub struct HttpError(pub StatusCode, pub String);
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
@@ -50,7 +56,7 @@ impl IntoResponse for HttpError {
     }
 }
 
-fn internal(e: &HubError) -> HttpError {
+pub(crate) fn internal(e: &HubError) -> HttpError {
     tracing::error!(error = %e, "request failed inside the hub");
     HttpError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
@@ -64,6 +70,11 @@ pub fn router(hub: Hub) -> Router {
         .route(
             "/v1/blobs/{hash}/{*partition}",
             get(blob_get_handler).put(blob_put_handler),
+        )
+        .route("/v1/counter/lookup", post(crate::counter::lookup_handler))
+        .route(
+            "/v1/counter/supplement",
+            post(crate::counter::supplement_handler),
         )
         .route("/v1/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_handler))
@@ -98,7 +109,7 @@ async fn enrol_handler(
 }
 
 /// The enrolled, unrevoked device presenting `cert`, or `401`.
-fn authenticate(hub: &Hub, cert: Option<String>) -> Result<Device, HttpError> {
+pub(crate) fn authenticate(hub: &Hub, cert: Option<String>) -> Result<Device, HttpError> {
     let metrics = &hub.inner.metrics;
     let Some(cert) = cert else {
         metrics.sync_unauthenticated.inc();

@@ -1,0 +1,54 @@
+//! The resident's counter at the hub (see [`xaso_sync_core::counter`]): a kiosk looks up,
+//! and supplements, a dossier handed in at another device.
+
+use xaso_sync_core::counter::{DossierFound, DossierLookup, SupplementRequest};
+
+use crate::{Error, SyncClient, accepted};
+
+impl SyncClient {
+    /// The dossier with this tracking code if the card's holder is its applicant;
+    /// `None` for an unknown code and another person's dossier alike.
+    pub async fn counter_lookup(
+        &self,
+        lookup: &DossierLookup,
+    ) -> Result<Option<DossierFound>, Error> {
+        self.counter_post("/v1/counter/lookup", lookup).await
+    }
+
+    /// Hand in supplement pages for the card holder's dossier; the dossier as it is now.
+    /// `None` as for [`counter_lookup`](Self::counter_lookup); a dossier that does not
+    /// wait for a supplement is [`Error::Refused`] with status 409.
+    pub async fn counter_supplement(
+        &self,
+        request: &SupplementRequest,
+    ) -> Result<Option<DossierFound>, Error> {
+        self.counter_post("/v1/counter/supplement", request).await
+    }
+
+    async fn counter_post<T: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<Option<DossierFound>, Error> {
+        let body = serde_json::to_vec(body).map_err(xaso_sync_core::Error::Serialize)?;
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(Error::Network)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let bytes = accepted(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(Error::Network)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| xaso_sync_core::Error::Deserialize(e).into())
+    }
+}
