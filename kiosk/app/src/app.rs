@@ -168,6 +168,11 @@ impl App {
         r
     }
 
+    /// The last signed result saved from the status screen.
+    pub fn last_result_pdf(&self) -> Option<std::path::PathBuf> {
+        self.with_shell(|s| s.last_result_pdf.clone())
+    }
+
     /// The last PNG and PDF receipts written.
     pub fn last_receipts(&self) -> (Option<std::path::PathBuf>, Option<std::path::PathBuf>) {
         self.with_shell(|s| (s.last_receipt_png.clone(), s.last_receipt_pdf.clone()))
@@ -255,4 +260,6 @@ fn wire(ui: &AppWindow, runner: &Rc<Runner>) {
     }
     on!(on_send_rating, [] => J::SendRating.into());
     on!(on_status_lookup, [] => J::LookupStatus.into());
+    on!(on_status_supplement, [] => J::StartSupplement.into());
+    on!(on_status_save_result, [] => Input::SaveResult);
 }

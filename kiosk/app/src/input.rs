@@ -30,6 +30,8 @@ pub enum Input {
     ReceiptPrint,
     ReceiptSavePng,
     ReceiptSavePdf,
+    /// "Save the result": the signed PDF of the dossier on the status screen.
+    SaveResult,
 }
 
 impl From<xaso_kiosk_core::Input> for Input {

@@ -231,6 +231,7 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
         },
         idle: IdlePolicy::default(),
         speech: true,
+        hub: args.hub.clone().zip(identity.cloned()),
     }
 }
 

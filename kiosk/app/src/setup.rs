@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::camera::V4l2Camera;
 use crate::card_reader::CardReader;
 use crate::clock::Clock;
+use crate::counter::{HubCounter, NoCounter};
 use crate::image_files::DirectoryImages;
 use crate::printer::{DevicePrinter, ReceiptPrinter};
 use crate::qr_pictures::{NoQrPictures, QrPictureDirectory, QrPictures};
@@ -45,6 +46,9 @@ pub struct KioskConfig {
     pub receipt: ReceiptOutput,
     pub idle: IdlePolicy,
     pub speech: bool,
+    /// The commune hub (its URL and this device's identity), for the resident's counter:
+    /// dossiers handed in at other kiosks. `None`: only this kiosk's dossiers.
+    pub hub: Option<(String, xaso_sync_client::Identity)>,
 }
 
 pub fn build(
@@ -91,6 +95,16 @@ pub fn build(
             printer,
             receipts_dir: config.receipt.save_dir,
             speech: config.speech,
+            counter: match &config.hub {
+                Some((url, identity)) => match HubCounter::new(url, identity) {
+                    Ok(c) => Box::new(c),
+                    Err(e) => {
+                        tracing::warn!("no counter at the hub: {e}");
+                        Box::new(NoCounter)
+                    }
+                },
+                None => Box::new(NoCounter),
+            },
         },
     ))
 }

@@ -17,6 +17,7 @@ use xaso_services::{Dossier, ProcedureCode};
 
 use crate::card_reader::CardReader;
 use crate::clock::Clock;
+use crate::counter::{Counter, CounterError, Page};
 use crate::image_source::{ImageSource, PaperError};
 use crate::input::Input;
 use crate::papers::normalise;
@@ -59,6 +60,8 @@ pub struct ShellParts {
     pub receipts_dir: Option<PathBuf>,
     /// Speak texts with espeak-ng when it is installed.
     pub speech: bool,
+    /// The resident's counter at the hub, for dossiers of other kiosks.
+    pub counter: Box<dyn Counter>,
 }
 
 /// A picture of the window, taken by the app for "save the receipt as an image".
@@ -77,6 +80,10 @@ pub struct Shell {
     pub last_print: Option<Vec<u8>>,
     /// The last text read aloud.
     pub last_spoken: Option<String>,
+    /// The last signed result saved from the status screen.
+    pub last_result_pdf: Option<PathBuf>,
+    /// The dossier shown on the status screen (for its result document).
+    shown_dossier: Option<Dossier>,
 }
 
 impl Shell {
@@ -89,6 +96,8 @@ impl Shell {
             last_receipt_pdf: None,
             last_print: None,
             last_spoken: None,
+            last_result_pdf: None,
+            shown_dossier: None,
         }
     }
 
@@ -168,6 +177,7 @@ impl Shell {
             Input::ReceiptPrint => self.print_receipt(),
             Input::ReceiptSavePng => self.save_receipt_png(snapshot),
             Input::ReceiptSavePdf => self.save_receipt_pdf(),
+            Input::SaveResult => self.save_result(),
         }
     }
 
@@ -265,11 +275,16 @@ impl Shell {
                 },
                 Effect::LookupCode(code) => match TrackingCode::parse(&code) {
                     Err(_) => self.feed(J::Failed(ErrorKind::InvalidTrackingCode)),
-                    Ok(code) => {
-                        let found = self.p.store.dossier_by_code(&code);
-                        self.show_status(found);
-                    }
+                    Ok(code) => match self.p.store.dossier_by_code(&code) {
+                        Ok(None) => self.lookup_at_counter(&code),
+                        found => self.show_status(found),
+                    },
                 },
+                Effect::StoreSupplement {
+                    tracking_code,
+                    id_number,
+                    papers,
+                } => self.store_supplement(&tracking_code, &id_number, papers),
                 Effect::LookupCard(id) => {
                     let found = self.p.store.dossiers_of(&id).map(|v| v.into_iter().next());
                     self.show_status(found);
@@ -280,6 +295,8 @@ impl Shell {
                     // ended; the presenter shows Vietnamese again.
                     self.p.card.set_qr_keys(Vec::new());
                     self.receipt_notice = None;
+                    self.shown_dossier = None;
+                    self.last_result_pdf = None;
                     self.wipes += 1;
                 }
             }
@@ -361,15 +378,154 @@ impl Shell {
         }
     }
 
+    /// The card holder's id number, when the card read now verified.
+    fn holder(&self) -> Option<String> {
+        let j = &self.p.journey;
+        j.card_verified()
+            .then(|| j.card().and_then(|c| c.id_number()).map(str::to_owned))
+            .flatten()
+    }
+
     fn show_status(&mut self, found: Result<Option<Dossier>, crate::store::StoreError>) {
+        let holder = self.holder();
         let view = match found {
-            Ok(d) => d.map(|d| crate::status::status_of(&d, self.p.journey.catalog())),
+            Ok(d) => {
+                let view = d.as_ref().map(|d| {
+                    crate::status::status_of(d, self.p.journey.catalog(), holder.as_deref())
+                });
+                self.shown_dossier = d;
+                view
+            }
             Err(e) => {
                 tracing::error!("status lookup failed: {e}");
+                self.shown_dossier = None;
                 None
             }
         };
         self.feed(xaso_kiosk_core::Input::StatusFound(view));
+    }
+
+    /// A code this kiosk does not hold: with the holder's verified card, ask the hub.
+    fn lookup_at_counter(&mut self, code: &TrackingCode) {
+        use xaso_kiosk_core::Input as J;
+        let Some(holder) = self.holder() else {
+            return self.show_status(Ok(None));
+        };
+        match self.p.counter.lookup(&code.to_string(), &holder) {
+            Ok(found) => self.show_status(Ok(found)),
+            Err(CounterError::NoHub) => self.show_status(Ok(None)),
+            Err(e) => {
+                tracing::warn!("status lookup at the hub failed: {e}");
+                self.feed(J::Failed(ErrorKind::NoLink));
+            }
+        }
+    }
+
+    /// The pages of a supplement: here when this kiosk holds the dossier, else at the hub.
+    fn store_supplement(
+        &mut self,
+        code: &str,
+        id_number: &str,
+        papers: Vec<xaso_kiosk_core::PaperSlot>,
+    ) {
+        use xaso_kiosk_core::Input as J;
+        let Ok(parsed) = TrackingCode::parse(code) else {
+            return self.feed(J::Failed(ErrorKind::InvalidTrackingCode));
+        };
+        let attachments: Vec<Attachment> = papers
+            .iter()
+            .flat_map(|slot| {
+                slot.images.iter().map(|img| Attachment {
+                    reference: img.reference(&slot.paper),
+                    bytes: img.jpeg.to_vec(),
+                })
+            })
+            .collect();
+        let actor = kiosk_actor(self.p.store.commune(), self.p.device);
+        let now = self.p.clock.timestamp();
+        let local = match self.p.store.dossier_by_code(&parsed) {
+            Ok(Some(_)) => true,
+            Ok(None) => false,
+            Err(e) => {
+                tracing::error!("supplement not stored: {e}");
+                return self.feed(J::Failed(ErrorKind::StoreFailed));
+            }
+        };
+        let result = if local {
+            self.p
+                .store
+                .supplement(&parsed, attachments, actor, now)
+                .map_err(|e| {
+                    tracing::error!("supplement not stored: {e}");
+                    ErrorKind::StoreFailed
+                })
+        } else {
+            let pages = attachments
+                .into_iter()
+                .map(|a| Page {
+                    paper: a.reference.paper,
+                    media_type: a.reference.media_type,
+                    bytes: a.bytes,
+                })
+                .collect();
+            self.p
+                .counter
+                .supplement(code, id_number, pages)
+                .map_err(|e| {
+                    tracing::warn!("supplement at the hub failed: {e}");
+                    ErrorKind::NoLink
+                })
+        };
+        match result {
+            Ok(Some(d)) => {
+                tracing::info!(procedure = %d.procedure, "supplement stored");
+                let holder = self.holder();
+                let view =
+                    crate::status::status_of(&d, self.p.journey.catalog(), holder.as_deref());
+                self.shown_dossier = Some(d);
+                self.feed(J::SupplementStored(view));
+            }
+            Ok(None) => self.feed(J::Failed(ErrorKind::UnknownTrackingCode)),
+            Err(kind) => self.feed(J::Failed(kind)),
+        }
+    }
+
+    /// Writes the signed result of the dossier on the status screen to the receipts
+    /// directory, exactly as stored (its signature covers every byte).
+    fn save_result(&mut self) {
+        let Some(result) = self.shown_dossier.as_ref().and_then(|d| d.result.clone()) else {
+            return;
+        };
+        let code = self
+            .shown_dossier
+            .as_ref()
+            .and_then(|d| d.tracking_code.as_ref())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let bytes = match self.p.store.attachment(&result.file.sha256) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                tracing::warn!("the result document has not arrived yet");
+                return;
+            }
+            Err(e) => {
+                tracing::error!("result not read: {e}");
+                return;
+            }
+        };
+        let Some(dir) = self.p.receipts_dir.clone() else {
+            return;
+        };
+        let path = dir.join(format!("ket-qua-{code}.pdf"));
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &bytes)) {
+            Ok(()) => self.last_result_pdf = Some(path),
+            Err(e) => tracing::error!("result not saved: {e}"),
+        }
+    }
+
+    /// Whether the result shown was saved (for the notice under it).
+    pub fn result_saved(&self) -> bool {
+        self.last_result_pdf.is_some() && self.shown_dossier.is_some()
     }
 
     /// The text of a [`Speech`] in the journey's language.

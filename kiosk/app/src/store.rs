@@ -232,6 +232,32 @@ impl KioskStore {
         Ok(dossier)
     }
 
+    /// Adds supplement pages to a dossier this kiosk holds and takes the supplement step:
+    /// the pages first, then the dossier (a refused step stores nothing). `None` when the
+    /// kiosk does not hold the dossier.
+    pub fn supplement(
+        &mut self,
+        code: &TrackingCode,
+        attachments: Vec<Attachment>,
+        actor: Actor,
+        now: jiff::Timestamp,
+    ) -> Result<Option<Dossier>, StoreError> {
+        let Some(mut dossier) = self.dossier_by_code(code)? else {
+            return Ok(None);
+        };
+        dossier.supplement(
+            attachments.iter().map(|a| a.reference.clone()).collect(),
+            actor,
+            now,
+        )?;
+        for a in &attachments {
+            self.records.put_blob(&self.partition, &a.bytes)?;
+        }
+        self.records
+            .put(&self.partition, &dossier_record(code), &dossier)?;
+        Ok(Some(dossier))
+    }
+
     pub fn dossier_by_code(&self, code: &TrackingCode) -> Result<Option<Dossier>, StoreError> {
         Ok(self.records.get(&self.partition, &dossier_record(code))?)
     }

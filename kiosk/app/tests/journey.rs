@@ -7,6 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::resident::{
+    fill_birth_form, open_birth_form_with_card, papers_review_submit, runtime, type_keys,
+};
 use common::{
     elements, field_source, install_testing_backend, shown, tap, test_config, value_of, wedge_scan,
 };
@@ -38,20 +41,6 @@ fn description_of(ui: &AppWindow, label: &str) -> String {
         .accessible_description()
         .unwrap_or_default()
         .to_string()
-}
-
-/// Types on the on-screen keyboard, key by key.
-fn type_keys(ui: &AppWindow, text: &str) {
-    for ch in text.chars() {
-        match ch {
-            ' ' => tap(ui, "Dấu cách"),
-            c if c.is_uppercase() => {
-                tap(ui, "Chữ hoa");
-                tap(ui, &c.to_lowercase().to_string());
-            }
-            c => tap(ui, &c.to_string()),
-        }
-    }
 }
 
 struct Kiosk {
@@ -108,77 +97,6 @@ fn kiosk_numbered(
         clock,
         _dir: dir,
     }
-}
-
-/// Home → tap card → birth of a child → birth registration: the form, pre-filled.
-fn open_birth_form_with_card(ui: &AppWindow) {
-    assert_eq!(ui.get_screen(), Screen::Home);
-    tap(ui, "Chạm thẻ căn cước");
-    assert_eq!(ui.get_screen(), Screen::Identify);
-    assert_eq!(ui.get_card_state(), CardState::Waiting);
-    tap(ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
-    assert_eq!(ui.get_card_state(), CardState::Verified);
-    tap(ui, "Tiếp tục");
-    assert_eq!(ui.get_screen(), Screen::Services);
-    tap(ui, "Sinh con");
-    assert_eq!(ui.get_screen(), Screen::LifeEvent);
-    tap(ui, "Đăng ký khai sinh");
-    assert_eq!(ui.get_screen(), Screen::Form);
-}
-
-fn fill_birth_form(ui: &AppWindow) {
-    tap(ui, "Quan hệ với trẻ: Mẹ");
-    tap(ui, "Họ, chữ đệm, tên của trẻ");
-    type_keys(ui, "Nguyeenx Minh Khang");
-    assert_eq!(
-        value_of(ui, "Họ, chữ đệm, tên của trẻ"),
-        "Nguyễn Minh Khang"
-    );
-    tap(ui, "Ngày, tháng, năm sinh của trẻ");
-    type_keys(ui, "20/11/2026");
-    tap(ui, "Giới tính của trẻ: Nam");
-    tap(ui, "Nơi sinh (cơ sở y tế hoặc địa chỉ)");
-    type_keys(ui, "Trajm y tees xax Taan Laapj");
-    tap(ui, "Dân tộc của trẻ");
-    type_keys(ui, "Kinh");
-    tap(ui, "Họ, chữ đệm, tên người mẹ");
-    type_keys(ui, "Nguyeenx Thij Mai Anh");
-    tap(ui, "Số định danh cá nhân người mẹ");
-    type_keys(ui, "079303001234");
-    tap(ui, "Xong");
-}
-
-/// Form (filled) → two photos → review → consent → submit → receipt. Returns the code.
-fn papers_review_submit(ui: &AppWindow) -> String {
-    tap(ui, "Tiếp theo: giấy tờ");
-    assert_eq!(ui.get_screen(), Screen::Papers);
-    // No document camera on this kiosk: no "Chụp" button, only files.
-    assert!(elements(ui, "Chụp Giấy chứng sinh").is_empty());
-    tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
-    tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
-    assert_eq!(elements(ui, "Ảnh 1 của Giấy chứng sinh").len(), 1);
-    assert_eq!(elements(ui, "Ảnh 2 của Giấy chứng sinh").len(), 1);
-    tap(ui, "Tiếp theo: xem lại");
-    assert_eq!(ui.get_screen(), Screen::Review);
-    // Without consent nothing is submitted.
-    tap(ui, "Gửi hồ sơ");
-    assert_eq!(ui.get_screen(), Screen::Review);
-    assert!(ui.get_consent_missing());
-    tap(
-        ui,
-        "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",
-    );
-    tap(ui, "Gửi hồ sơ");
-    assert_eq!(ui.get_screen(), Screen::Receipt);
-    value_of(ui, "Mã hồ sơ")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -933,6 +851,7 @@ fn with_a_document_camera_the_papers_screen_photographs_pages() {
             printer: None,
             receipts_dir: None,
             speech: false,
+            counter: Box::new(xaso_kiosk::counter::NoCounter),
         },
     );
     app.ui
@@ -1044,6 +963,7 @@ fn an_input_arriving_while_the_app_is_busy_is_applied_not_lost() {
             printer: None,
             receipts_dir: None,
             speech: false,
+            counter: Box::new(xaso_kiosk::counter::NoCounter),
         },
     );
     app.ui

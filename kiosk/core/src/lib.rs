@@ -63,4 +63,4 @@ pub use resident::{
     Submission,
 };
 pub use screen::{ErrorKind, Screen};
-pub use status::{Receipt, StatusEntry, StatusView};
+pub use status::{Receipt, ResultFile, StatusEntry, StatusView};

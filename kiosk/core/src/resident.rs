@@ -123,6 +123,12 @@ pub enum Input {
     StatusFound(Option<StatusView>),
     /// The read-aloud button.
     ReadAloud,
+    /// "Add the papers asked for" on the status screen of the card holder's dossier that
+    /// waits for a supplement: the papers screen opens for it.
+    StartSupplement,
+    /// The supplement is stored (here, or at the hub for a dossier of another kiosk): the
+    /// dossier as it is now (answer to [`Effect::StoreSupplement`]).
+    SupplementStored(StatusView),
 }
 
 /// Why an input was refused. Nothing changed.
@@ -159,6 +165,10 @@ pub enum Refusal {
     NoReceipt,
     NoNextStep,
     EmptyTrackingCode,
+    /// Only the card holder's own dossier that waits for a supplement can be supplemented.
+    NoSupplementAsked,
+    /// A supplement needs at least one page.
+    NoPages,
 }
 
 /// Read aloud: what the app should speak, in the current language.
@@ -238,6 +248,14 @@ pub enum Effect {
     LookupCode(String),
     /// Look up the dossiers of a card holder, then report [`Input::StatusFound`].
     LookupCard(String),
+    /// Add these pages to the dossier `tracking_code` and take the supplement step, as the
+    /// card holder `id_number`; then report [`Input::SupplementStored`] (or
+    /// [`Input::Failed`]).
+    StoreSupplement {
+        tracking_code: String,
+        id_number: String,
+        papers: Vec<PaperSlot>,
+    },
     /// After a card was verified: report its saved draft, if any, with [`Input::DraftFound`].
     LoadDraft {
         id_number: String,
@@ -265,6 +283,8 @@ struct Session {
     status_code: TelexEntry,
     status: Option<StatusView>,
     draft_offer: Option<(String, BTreeMap<String, String>)>,
+    /// The dossier being supplemented: its tracking code and procedure.
+    supplement: Option<(String, String)>,
     /// Earlier procedures' values in this life event, for carried values.
     entered: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -332,8 +352,19 @@ impl ResidentJourney {
         self.session.form.as_ref()
     }
     pub fn procedure(&self) -> Option<&Procedure> {
+        if let Some((_, procedure)) = &self.session.supplement {
+            return self.catalog.procedure(procedure);
+        }
         self.catalog
             .procedure(&self.session.form.as_ref()?.procedure)
+    }
+
+    /// The tracking code of the dossier whose supplement is being photographed.
+    pub fn supplementing(&self) -> Option<&str> {
+        self.session
+            .supplement
+            .as_ref()
+            .map(|(code, _)| code.as_str())
     }
     pub fn papers(&self) -> &[PaperSlot] {
         &self.session.papers
@@ -524,6 +555,19 @@ impl ResidentJourney {
                     .map(|_| ())
                     .ok_or(Refusal::NoReceipt)
             }
+            Input::StartSupplement => {
+                wrong(Screen::Status)?;
+                match (&self.session.status, self.session.card.verified_id_number()) {
+                    (Some(s), Some(_))
+                        if s.yours
+                            && s.state == xaso_services::DossierState::SupplementRequested =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(Refusal::NoSupplementAsked),
+                }
+            }
+            Input::SupplementStored(_) => Ok(()),
             Input::LookupStatus => {
                 wrong(Screen::Status)?;
                 if self.session.status_code.text().trim().is_empty() {
@@ -693,8 +737,29 @@ impl ResidentJourney {
                 }
                 Vec::new()
             }
+            Input::PapersNext if self.session.supplement.is_some() => self.supplement_next(),
             Input::PapersNext => {
                 self.papers_next();
+                Vec::new()
+            }
+            Input::StartSupplement => {
+                if let Some(s) = &self.session.status {
+                    let procedure = s.procedure.clone();
+                    self.session.papers = self
+                        .catalog
+                        .procedure(&procedure)
+                        .map(|p| p.papers.iter().map(|d| PaperSlot::new(&d.id)).collect())
+                        .unwrap_or_default();
+                    self.session.supplement = Some((s.tracking_code.clone(), procedure));
+                    self.screen = Screen::Papers;
+                }
+                Vec::new()
+            }
+            Input::SupplementStored(status) => {
+                self.session.supplement = None;
+                self.session.papers.clear();
+                self.session.status = Some(status);
+                self.screen = Screen::Status;
                 Vec::new()
             }
             Input::SetConsent(consent) => {
@@ -792,6 +857,11 @@ impl ResidentJourney {
                 }
             }
             Screen::LifeEvent => Screen::Services,
+            Screen::Papers if self.session.supplement.is_some() => {
+                self.session.supplement = None;
+                self.session.papers.clear();
+                Screen::Status
+            }
             Screen::Papers => Screen::Form,
             Screen::Review => {
                 if self.session.papers.is_empty() {
@@ -1013,6 +1083,33 @@ impl ResidentJourney {
         } else {
             Screen::Papers
         };
+    }
+
+    /// "Next" on the papers of a supplement: at least one page, then store it.
+    fn supplement_next(&mut self) -> Vec<Effect> {
+        let (Some((code, _)), Some(id)) = (
+            self.session.supplement.as_ref(),
+            self.session.card.verified_id_number(),
+        ) else {
+            return Vec::new();
+        };
+        if self.session.papers.iter().all(|s| s.images.is_empty()) {
+            for slot in &mut self.session.papers {
+                slot.missing = true;
+            }
+            return Vec::new();
+        }
+        vec![Effect::StoreSupplement {
+            tracking_code: code.clone(),
+            id_number: id.to_owned(),
+            papers: self
+                .session
+                .papers
+                .iter()
+                .filter(|s| !s.images.is_empty())
+                .cloned()
+                .collect(),
+        }]
     }
 
     fn papers_next(&mut self) {

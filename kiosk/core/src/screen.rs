@@ -35,6 +35,8 @@ pub enum ErrorKind {
     ImageUnreadable,
     /// The chip card reader failed.
     Card(CardProblem),
+    /// The commune hub could not be reached (a dossier of another kiosk needs it).
+    NoLink,
 }
 
 impl ErrorKind {
@@ -43,7 +45,9 @@ impl ErrorKind {
         match self {
             ErrorKind::StoreFailed => Screen::Review,
             ErrorKind::CameraFailed | ErrorKind::ImageUnreadable => Screen::Papers,
-            ErrorKind::UnknownTrackingCode | ErrorKind::InvalidTrackingCode => Screen::Status,
+            ErrorKind::UnknownTrackingCode | ErrorKind::InvalidTrackingCode | ErrorKind::NoLink => {
+                Screen::Status
+            }
             ErrorKind::Card(_) => Screen::Identify,
         }
     }

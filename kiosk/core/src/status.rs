@@ -21,6 +21,22 @@ pub struct StatusView {
     /// What the commune asked for, when it waits for a supplement.
     pub missing: Vec<String>,
     pub ready_on: jiff::civil::Date,
+    /// The applicant is the holder of the card read and verified now: only then may the
+    /// dossier be supplemented here.
+    pub yours: bool,
+    /// The signed result, once issued.
+    pub result: Option<ResultFile>,
+}
+
+/// The signed result document as the status screen offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultFile {
+    /// SHA-256 of the PDF (the attachment's key).
+    pub sha256: String,
+    pub bytes: u64,
+    pub signer_name: String,
+    /// The day it was issued, in Viet Nam.
+    pub issued_on: jiff::civil::Date,
 }
 
 /// What the resident receives once the dossier is durably stored.

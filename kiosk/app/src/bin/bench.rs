@@ -53,6 +53,7 @@ fn child() -> anyhow::Result<()> {
             receipt: ReceiptOutput::default(),
             idle: IdlePolicy::default(),
             speech: false,
+            hub: None,
         },
         Box::new(SystemClock),
         Box::new(SoftCardReader::new()?),

@@ -116,6 +116,7 @@ pub fn error_kind(e: Option<ErrorKind>) -> ui::ErrorKind {
         Some(ErrorKind::CameraFailed) => ui::ErrorKind::CameraFailed,
         Some(ErrorKind::ImageUnreadable) => ui::ErrorKind::ImageUnreadable,
         Some(ErrorKind::Card(_)) => ui::ErrorKind::CardFailed,
+        Some(ErrorKind::NoLink) => ui::ErrorKind::NoLink,
     }
 }
 

@@ -114,6 +114,7 @@ impl Presenter {
         self.services.present(ui, &view);
         self.form.present(ui, &view);
         self.papers.present(ui, &view);
+        ui.set_papers_supplement(journey.supplementing().is_some());
         self.receipt.present(ui, &view);
         self.status.present(ui, &view);
     }

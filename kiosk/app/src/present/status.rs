@@ -29,6 +29,9 @@ impl StatusPresenter {
         ui.set_status_code(k.status_code_text().into());
         let Some(s) = k.status() else {
             ui.set_status_found(false);
+            ui.set_status_can_supplement(false);
+            ui.set_status_result("".into());
+            ui.set_status_result_saved(false);
             sync_rows(&self.history, Vec::new());
             sync_rows(&self.missing, Vec::new());
             return;
@@ -41,6 +44,26 @@ impl StatusPresenter {
         ui.set_status_procedure(format!("{procedure} — {}", s.tracking_code).into());
         ui.set_status_state(v.t.get(v.lang, s.state.key(), &[]).into());
         ui.set_status_ready(xaso_i18n::format_date(s.ready_on).into());
+        ui.set_status_can_supplement(
+            s.yours && s.state == xaso_services::DossierState::SupplementRequested,
+        );
+        ui.set_status_result(
+            s.result
+                .as_ref()
+                .map(|r| {
+                    v.t.get(
+                        v.lang,
+                        "kiosk.status.result_ready",
+                        &[
+                            ("0", r.signer_name.as_str()),
+                            ("1", &xaso_i18n::format_date(r.issued_on)),
+                        ],
+                    )
+                })
+                .unwrap_or_default()
+                .into(),
+        );
+        ui.set_status_result_saved(v.shell.result_saved());
         sync_rows(
             &self.history,
             s.history

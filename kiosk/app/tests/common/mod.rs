@@ -4,11 +4,13 @@
 // Each test binary uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod resident;
+
 use i_slint_backend_testing::ElementHandle;
 use slint::{ComponentHandle, Model};
 use xaso_kiosk::ui::{AppWindow, ValueSource};
 
-pub fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
+pub fn elements(ui: &impl ComponentHandle, label: &str) -> Vec<ElementHandle> {
     let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(ui, label).collect();
     if !found.is_empty() {
         return found;
@@ -19,17 +21,13 @@ pub fn elements(ui: &AppWindow, label: &str) -> Vec<ElementHandle> {
     ElementHandle::find_by_accessible_label(ui, label).collect()
 }
 
-pub fn tap(ui: &AppWindow, label: &str) {
+pub fn tap(ui: &impl ComponentHandle, label: &str) {
     let found = elements(ui, label);
-    assert!(
-        !found.is_empty(),
-        "no element labelled {label:?} on screen {:?}",
-        ui.get_screen()
-    );
+    assert!(!found.is_empty(), "no element labelled {label:?}");
     found[0].invoke_accessible_default_action();
 }
 
-pub fn value_of(ui: &AppWindow, label: &str) -> String {
+pub fn value_of(ui: &impl ComponentHandle, label: &str) -> String {
     let found = elements(ui, label);
     assert!(!found.is_empty(), "no element labelled {label:?}");
     found[0].accessible_value().unwrap_or_default().to_string()
@@ -102,6 +100,7 @@ pub fn test_config(
         },
         idle: xaso_kiosk_core::IdlePolicy::default(),
         speech: false,
+        hub: None,
     }
 }
 

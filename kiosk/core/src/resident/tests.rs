@@ -763,10 +763,71 @@ fn status_by_code_and_by_card() {
         history: Vec::new(),
         missing: Vec::new(),
         ready_on: k.today,
+        yours: true,
+        result: None,
     };
     k.go(Input::StatusFound(Some(view.clone())));
     assert_eq!(k.screen(), Screen::Status);
     assert_eq!(k.journey.status(), Some(&view));
+}
+
+#[test]
+fn the_card_holder_adds_the_pages_asked_for_from_the_status_screen() {
+    let mut k = Kiosk::new();
+    k.go(Input::Open(Screen::Status));
+    let effects = k.go(read(mai_anh(), true));
+    assert!(effects.contains(&Effect::LookupCard("079303001234".into())));
+    let waiting = StatusView {
+        tracking_code: "79001-261123-00003-01".into(),
+        procedure: "birth-registration".into(),
+        state: xaso_services::DossierState::SupplementRequested,
+        history: Vec::new(),
+        missing: vec!["Cần thêm trang 2 của giấy chứng sinh".into()],
+        ready_on: k.today,
+        yours: true,
+        result: None,
+    };
+    // Someone else's dossier (or one that waits for nothing) cannot be supplemented.
+    k.go(Input::StatusFound(Some(StatusView {
+        yours: false,
+        ..waiting.clone()
+    })));
+    assert_eq!(
+        k.refused(Input::StartSupplement),
+        Refusal::NoSupplementAsked
+    );
+    k.go(Input::StatusFound(Some(waiting.clone())));
+    k.go(Input::StartSupplement);
+    assert_eq!(k.screen(), Screen::Papers);
+    assert_eq!(k.journey.supplementing(), Some("79001-261123-00003-01"));
+    // No page yet: nothing is sent, the papers are marked.
+    assert!(k.go(Input::PapersNext).is_empty());
+    assert!(k.journey.papers().iter().all(|s| s.missing));
+    k.go(add_page("birth_certificate", 2));
+    let effects = k.go(Input::PapersNext);
+    let [
+        Effect::StoreSupplement {
+            tracking_code,
+            id_number,
+            papers,
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("one supplement to store: {effects:?}");
+    };
+    assert_eq!(tracking_code, "79001-261123-00003-01");
+    assert_eq!(id_number, "079303001234");
+    assert_eq!(papers.len(), 1);
+    assert_eq!(papers[0].paper, "birth_certificate");
+    let done = StatusView {
+        state: xaso_services::DossierState::Supplemented,
+        missing: Vec::new(),
+        ..waiting
+    };
+    k.go(Input::SupplementStored(done.clone()));
+    assert_eq!(k.screen(), Screen::Status);
+    assert_eq!(k.journey.status(), Some(&done));
+    assert_eq!(k.journey.supplementing(), None);
 }
 
 #[test]

@@ -1,0 +1,30 @@
+//! The officer's tablet: the same binary as the kiosk, another window. A device enrolled
+//! with the role `officer` opens [`crate::ui::OfficerWindow`].
+//!
+//! * [`shell::OfficerShell`] applies each input to the pure pieces of `xaso-kiosk-core` —
+//!   [`xaso_kiosk_core::signin::SignIn`] (the officer's own verified card, the roster, a PIN
+//!   kept as an argon2id hash in [`pins`]) and [`xaso_kiosk_core::officer::Desk`] (one
+//!   dossier, its actions, its conflicts) — and performs what they ask on the tablet's record
+//!   store; the signed result comes from a [`shell::ResultIssuer`].
+//! * [`queue`] reads the commune's dossiers for the queue, search and dashboard.
+//! * [`link`] syncs with the hub in a background thread and reports its state.
+//! * [`present`] pushes the state into the window; [`app`] queues the window's inputs.
+//!
+//! Invariants: nothing of a dossier is on screen unless an officer on the roster is signed in
+//! (a locked or signed-out tablet shows the sign-in screen only); an action is written only
+//! over the version the desk showed; no personal data in logs.
+
+pub mod app;
+pub mod link;
+pub mod pins;
+pub mod present;
+pub mod queue;
+pub mod shell;
+
+/// Builds the officer's tablet in `ui` from its parts.
+pub fn build(
+    ui: crate::ui::OfficerWindow,
+    parts: shell::OfficerParts,
+) -> Result<app::OfficerApp, shell::OfficerError> {
+    Ok(app::OfficerApp::new(ui, shell::OfficerShell::new(parts)?))
+}

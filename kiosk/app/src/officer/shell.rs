@@ -1,0 +1,671 @@
+//! The thin shell of the officer's tablet: it applies each [`OfficerInput`] to the pure
+//! pieces of `xaso-kiosk-core` — [`SignIn`] and the dossier [`Desk`] — and performs what they
+//! ask: the roster and PIN lookups, writes to the record store, the signed result, sync. It
+//! never draws; [`super::present`] does, from the state it exposes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use xaso_i18n::{Lang, Translations};
+use xaso_kiosk_core::CardEvent;
+use xaso_kiosk_core::officer::{
+    ConflictChoice, Desk, DeskEffect, DeskInput, DeskRefusal, FieldConflict,
+};
+use xaso_kiosk_core::signin::{PinPolicy, RosterEntry, SignIn, SignInEffect};
+use xaso_kiosk_core::telex::TelexEntry;
+use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole, person_key};
+use xaso_services::{
+    Action, Actor, AttachmentRef, Catalog, Dossier, DossierState, ResultDocument, Role,
+};
+use xaso_sync_core::{Partition, PathSegment};
+use xaso_sync_store::Store;
+
+use super::link::{LinkStatus, OfficerLink};
+use super::pins::PinStore;
+use super::queue::Queue;
+use crate::card_reader::CardReader;
+use crate::clock::Clock;
+
+/// The officer's screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficerView {
+    SignIn,
+    Queue,
+    Dossier,
+    Sync,
+    Dashboard,
+}
+
+/// What the on-screen keyboard types into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    Nothing,
+    Search,
+    Reason,
+}
+
+/// Everything that can happen on the officer's tablet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfficerInput {
+    Tick,
+    /// Demo and tests: place this synthetic person's card on the reader.
+    PlaceCard(String),
+    RemoveCard,
+    Card(CardEvent),
+    Digit(char),
+    PinBackspace,
+    PinOk,
+    SignOut,
+    StillHere,
+    Open(OfficerView),
+    StartSearch,
+    StartReason,
+    Key(char),
+    Backspace,
+    ClearText,
+    KeyboardDone,
+    /// Open the dossier `partition` + `record` (the queue row's id, `partition|record`).
+    OpenDossier(String),
+    Desk(DeskInput),
+    SyncNow,
+}
+
+/// Signs the result document of an approved dossier with the officer's key.
+pub trait ResultIssuer {
+    /// The signed PDF for `dossier`, signed by `officer` (their name) at `at`.
+    fn issue(&self, dossier: &Dossier, officer: &str, at: Timestamp) -> Result<Vec<u8>, String>;
+}
+
+/// What the officer's tablet is made of.
+pub struct OfficerParts {
+    /// The record store (`records.db`, `device.key`) and the PIN file live here.
+    pub store_dir: PathBuf,
+    pub commune: String,
+    pub device_id: String,
+    pub translations: Translations,
+    pub catalog: Catalog,
+    pub clock: Box<dyn Clock>,
+    pub card: Box<dyn CardReader>,
+    pub link: OfficerLink,
+    pub policy: PinPolicy,
+    /// `None`: this tablet cannot sign results yet (no signing certificate).
+    pub issuer: Option<Box<dyn ResultIssuer>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OfficerError {
+    #[error(transparent)]
+    Store(#[from] xaso_sync_store::Error),
+    #[error(transparent)]
+    Pins(#[from] super::pins::PinStoreError),
+    #[error("cannot create the store directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The dossier open at the desk and where it lives.
+struct Open {
+    partition: Partition,
+    record: String,
+    desk: Desk,
+}
+
+pub struct OfficerShell {
+    p: OfficerParts,
+    store: Store,
+    pins: PinStore,
+    sign_in: SignIn,
+    view: OfficerView,
+    typing: Typing,
+    search: TelexEntry,
+    reason: TelexEntry,
+    queue: Queue,
+    open: Option<Open>,
+    /// The last refusal or failure at the desk, as a translation key.
+    notice: Option<String>,
+    link: LinkStatus,
+}
+
+impl OfficerShell {
+    pub fn new(parts: OfficerParts) -> Result<OfficerShell, OfficerError> {
+        std::fs::create_dir_all(&parts.store_dir)?;
+        let key = parts.store_dir.join("device.key");
+        xaso_sync_store::ensure_key_file(&key)?;
+        let store = Store::open(&parts.store_dir.join("records.db"), &key)?;
+        let pins = PinStore::open(&parts.store_dir.join("pins.db"), &key)?;
+        let sign_in = SignIn::new(parts.policy, parts.clock.now());
+        let link = parts.link.status();
+        Ok(OfficerShell {
+            p: parts,
+            store,
+            pins,
+            sign_in,
+            view: OfficerView::SignIn,
+            typing: Typing::Nothing,
+            search: TelexEntry::default(),
+            reason: TelexEntry::default(),
+            queue: Queue::default(),
+            open: None,
+            notice: None,
+            link,
+        })
+    }
+
+    // ----- reading -----
+
+    pub fn view(&self) -> OfficerView {
+        self.view
+    }
+    pub fn typing(&self) -> Typing {
+        self.typing
+    }
+    pub fn sign_in(&self) -> &SignIn {
+        &self.sign_in
+    }
+    pub fn person(&self) -> Option<&RosterEntry> {
+        self.sign_in.person()
+    }
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+    pub fn search_text(&self) -> String {
+        self.search.text()
+    }
+    pub fn reason_text(&self) -> String {
+        self.reason.text()
+    }
+    pub fn desk(&self) -> Option<&Desk> {
+        self.open.as_ref().map(|o| &o.desk)
+    }
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+    pub fn link(&self) -> &LinkStatus {
+        &self.link
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn translations(&self) -> &Translations {
+        &self.p.translations
+    }
+    pub fn catalog(&self) -> &Catalog {
+        &self.p.catalog
+    }
+    pub fn card_reader(&self) -> &dyn CardReader {
+        self.p.card.as_ref()
+    }
+    pub fn commune(&self) -> &str {
+        &self.p.commune
+    }
+    pub fn now(&self) -> Instant {
+        self.p.clock.now()
+    }
+    pub fn today(&self) -> jiff::civil::Date {
+        self.p.clock.today()
+    }
+    pub fn lang(&self) -> Lang {
+        Lang::Vi
+    }
+    pub fn idle_countdown(&self) -> Option<u64> {
+        self.sign_in.idle_countdown(self.p.clock.now())
+    }
+
+    /// What waits to go to (or come from) the hub: local dossier changes not yet confirmed,
+    /// files to upload, files to download.
+    pub fn waiting(&self) -> Waiting {
+        let mut w = Waiting::default();
+        let own = self.store.origin();
+        let Ok(partitions) = self.store.partitions_under(&self.p.commune) else {
+            return w;
+        };
+        for p in partitions {
+            let mine = self.store.vector(&p).map(|v| v.get(&own)).unwrap_or(0);
+            let confirmed = self
+                .store
+                .peer_vector(xaso_sync_client::HUB_PEER, &p)
+                .map(|v| v.get(&own))
+                .unwrap_or(0);
+            w.changes += mine.saturating_sub(confirmed);
+            w.uploads += self
+                .store
+                .blobs_unconfirmed(xaso_sync_client::HUB_PEER, &p)
+                .map_or(0, |b| b.len() as u64);
+            w.downloads += self.store.missing_blobs(&p).map_or(0, |b| b.len() as u64);
+        }
+        w
+    }
+
+    // ----- inputs -----
+
+    pub fn apply(&mut self, input: OfficerInput) {
+        let now = self.p.clock.now();
+        let at = self.p.clock.timestamp();
+        if !matches!(input, OfficerInput::Tick | OfficerInput::Card(_)) {
+            self.sign_in.touch(now);
+        }
+        match input {
+            OfficerInput::Tick => {
+                for e in self.p.card.poll() {
+                    self.card(e);
+                }
+                let was_open = self.sign_in.is_open();
+                self.sign_in.tick(now, at);
+                if was_open && !self.sign_in.is_open() {
+                    // Locked while left alone: nothing of the dossier stays on screen.
+                    self.typing = Typing::Nothing;
+                    self.view = OfficerView::SignIn;
+                }
+                let before = self.link.syncs;
+                self.link = self.p.link.status();
+                if self.link.syncs != before && self.sign_in.is_open() {
+                    self.refresh();
+                }
+            }
+            OfficerInput::PlaceCard(id) => {
+                for e in self.p.card.place(&id) {
+                    self.card(e);
+                }
+            }
+            OfficerInput::RemoveCard => {
+                for e in self.p.card.remove() {
+                    self.card(e);
+                }
+            }
+            OfficerInput::Card(e) => self.card(e),
+            OfficerInput::Digit(d) => self.sign_in.digit(d),
+            OfficerInput::PinBackspace => self.sign_in.backspace(),
+            OfficerInput::PinOk => {
+                let salt = uuid::Uuid::new_v4();
+                let effects = self.sign_in.submit(salt.as_bytes(), now, at);
+                self.sign_in_effects(effects);
+            }
+            OfficerInput::SignOut => {
+                let effects = self.sign_in.sign_out();
+                self.sign_in_effects(effects);
+            }
+            OfficerInput::StillHere => {}
+            _ if !self.sign_in.is_open() => {}
+            OfficerInput::Open(view) => {
+                if view != OfficerView::SignIn && view != OfficerView::Dossier {
+                    self.typing = Typing::Nothing;
+                    self.view = view;
+                    self.refresh();
+                }
+            }
+            OfficerInput::StartSearch => self.typing = Typing::Search,
+            OfficerInput::StartReason => self.typing = Typing::Reason,
+            OfficerInput::Key(ch) => self.edit(|e| e.key(ch)),
+            OfficerInput::Backspace => self.edit(TelexEntry::backspace),
+            OfficerInput::ClearText => self.edit(TelexEntry::clear),
+            OfficerInput::KeyboardDone => self.typing = Typing::Nothing,
+            OfficerInput::OpenDossier(id) => self.open_dossier(&id),
+            OfficerInput::Desk(input) => self.desk_input(input, at),
+            OfficerInput::SyncNow => self.p.link.sync_now(),
+        }
+    }
+
+    fn edit(&mut self, f: impl FnOnce(&mut TelexEntry)) {
+        match self.typing {
+            Typing::Search => f(&mut self.search),
+            Typing::Reason => {
+                f(&mut self.reason);
+                let text = self.reason.text();
+                if let Some(o) = self.open.as_mut() {
+                    let _ = o
+                        .desk
+                        .handle(DeskInput::Reason(text), self.p.clock.timestamp());
+                }
+            }
+            Typing::Nothing => {}
+        }
+    }
+
+    fn card(&mut self, event: CardEvent) {
+        let effects = match event {
+            CardEvent::Read { identity, verified } => self.sign_in.card_read(&identity, verified),
+            CardEvent::Removed => self.sign_in.card_removed(),
+            CardEvent::Present | CardEvent::Failed(_) => Vec::new(),
+        };
+        self.sign_in_effects(effects);
+    }
+
+    fn sign_in_effects(&mut self, effects: Vec<SignInEffect>) {
+        let at = self.p.clock.timestamp();
+        for effect in effects {
+            match effect {
+                SignInEffect::LookUp { id_number } => {
+                    let person = self.roster_entry(&id_number);
+                    let key = person_key(&self.p.commune, &id_number);
+                    let record = match self.pins.get(&key) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::warn!("PIN record unreadable, a new PIN will be chosen: {e}");
+                            None
+                        }
+                    };
+                    let more = self.sign_in.looked_up(person, record, at);
+                    self.sign_in_effects(more);
+                }
+                SignInEffect::SavePin { id_number, record } => {
+                    let key = person_key(&self.p.commune, &id_number);
+                    if let Err(e) = self.pins.put(&key, &record) {
+                        tracing::error!("PIN record not saved: {e}");
+                    }
+                }
+                SignInEffect::SignedIn => {
+                    tracing::info!("an officer signed in");
+                    if self.view == OfficerView::SignIn {
+                        self.view = OfficerView::Queue;
+                    }
+                    self.refresh();
+                }
+                SignInEffect::SignedOut => {
+                    self.view = OfficerView::SignIn;
+                    self.typing = Typing::Nothing;
+                    self.open = None;
+                    self.search.clear();
+                    self.reason.clear();
+                    self.notice = None;
+                    self.queue = Queue::default();
+                }
+            }
+        }
+    }
+
+    /// The roster's entry for this card holder as an officer of this commune.
+    fn roster_entry(&self, id_number: &str) -> Option<RosterEntry> {
+        let public = Partition::public(&self.p.commune).ok()?;
+        let roster: Roster = match self.store.get(&public, ROSTER_RECORD) {
+            Ok(r) => r?,
+            Err(e) => {
+                tracing::warn!("roster unreadable: {e}");
+                return None;
+            }
+        };
+        roster
+            .find(&self.p.commune, id_number, StaffRole::Officer)
+            .map(|p| RosterEntry {
+                display_name: p.display_name.clone(),
+                actor_id: p.actor_id(&self.p.commune),
+            })
+    }
+
+    /// The signed-in officer acting on this device.
+    fn actor(&self) -> Option<Actor> {
+        self.sign_in
+            .person()
+            .map(|p| Actor::on_device(Role::Officer, p.actor_id.clone(), self.p.device_id.clone()))
+    }
+
+    /// Reads the queue again (after a sign-in, a sync, a change).
+    pub fn refresh(&mut self) {
+        match Queue::load(&self.store, &self.p.commune, &self.p.catalog) {
+            Ok(q) => self.queue = q,
+            Err(e) => tracing::error!("queue not read: {e}"),
+        }
+        // The open dossier follows what arrived (unless a change of ours is being saved).
+        if let Some(o) = &self.open
+            && !matches!(o.desk.state(), xaso_kiosk_core::officer::DeskState::Saving)
+        {
+            let (partition, record) = (o.partition.clone(), o.record.clone());
+            let actor = self.actor();
+            if let Some((dossier, conflicts)) = self.read(&partition, &record)
+                && let Some(o) = self.open.as_mut()
+                && (&dossier != o.desk.dossier() || conflicts != o.desk.field_conflicts())
+                && let Some(actor) = actor
+            {
+                o.desk = Desk::open(actor, dossier, conflicts);
+            }
+        }
+    }
+
+    /// The dossier as stored and its conflicted fields.
+    fn read(&self, partition: &Partition, record: &str) -> Option<(Dossier, Vec<FieldConflict>)> {
+        let dossier: Dossier = match self.store.get(partition, record) {
+            Ok(Some(d)) => d,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::error!("dossier not read: {e}");
+                return None;
+            }
+        };
+        let conflicts = self
+            .store
+            .conflicts(partition, record)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| match c.path.as_slice() {
+                [PathSegment::Field(v), PathSegment::Field(field)] if v == "values" => {
+                    Some(FieldConflict {
+                        field: field.clone(),
+                        choices: c
+                            .values
+                            .iter()
+                            .map(|v| ConflictChoice {
+                                value: v.value.as_str().unwrap_or_default().to_owned(),
+                                author: v.author.chars().take(8).collect(),
+                                at: Timestamp::from_millisecond(v.time_ms)
+                                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                            })
+                            .collect(),
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        Some((dossier, conflicts))
+    }
+
+    fn open_dossier(&mut self, id: &str) {
+        let Some((partition, record)) = id.split_once('|') else {
+            return;
+        };
+        let Ok(partition) = Partition::new(partition) else {
+            return;
+        };
+        let (Some((dossier, conflicts)), Some(actor)) =
+            (self.read(&partition, record), self.actor())
+        else {
+            return;
+        };
+        self.open = Some(Open {
+            partition,
+            record: record.to_owned(),
+            desk: Desk::open(actor, dossier, conflicts),
+        });
+        self.reason.clear();
+        self.notice = None;
+        self.typing = Typing::Nothing;
+        self.view = OfficerView::Dossier;
+    }
+
+    fn desk_input(&mut self, input: DeskInput, at: Timestamp) {
+        let Some(o) = self.open.as_mut() else {
+            return;
+        };
+        if matches!(input, DeskInput::Choose(_) | DeskInput::Cancel) {
+            self.reason.clear();
+            self.typing = Typing::Nothing;
+        }
+        match o.desk.handle(input, at) {
+            Ok(effects) => {
+                self.notice = None;
+                for e in effects {
+                    self.desk_effect(e, at);
+                }
+            }
+            Err(refusal) => self.notice = Some(refusal_key(&refusal).to_owned()),
+        }
+    }
+
+    fn desk_effect(&mut self, effect: DeskEffect, at: Timestamp) {
+        let Some(o) = self.open.as_ref() else {
+            return;
+        };
+        let (partition, record) = (o.partition.clone(), o.record.clone());
+        let base = o.desk.dossier().clone();
+        let written = match effect {
+            DeskEffect::SaveDossier(next) => self.write(&partition, &record, &base, &next),
+            DeskEffect::ResolveField { field, value } => self
+                .store
+                .resolve(
+                    &partition,
+                    &record,
+                    &[
+                        PathSegment::from("values"),
+                        PathSegment::from(field.as_str()),
+                    ],
+                    &serde_json::Value::String(value),
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            DeskEffect::ResolveState(state) => match serde_json::to_value(state) {
+                Ok(v) => self
+                    .store
+                    .resolve(&partition, &record, &[PathSegment::from("state")], &v)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            DeskEffect::IssueResult(approved) => {
+                self.issue_result(&partition, &record, &approved, at)
+            }
+        };
+        let input = match written {
+            Ok(()) => match self.read(&partition, &record) {
+                Some((dossier, conflicts)) => DeskInput::Saved {
+                    dossier: Box::new(dossier),
+                    conflicts,
+                },
+                None => DeskInput::SaveFailed,
+            },
+            Err(e) => {
+                tracing::error!("dossier change not stored: {e}");
+                self.notice = Some("desk.save_failed".into());
+                DeskInput::SaveFailed
+            }
+        };
+        if let Some(o) = self.open.as_mut() {
+            let _ = o.desk.handle(input, at);
+        }
+        if let Ok(q) = Queue::load(&self.store, &self.p.commune, &self.p.catalog) {
+            self.queue = q;
+        }
+    }
+
+    /// Writes `next` over the record, unless the record changed since the desk read it
+    /// (a sync arrived): then nothing is written and the desk shows the dossier anew.
+    fn write(
+        &mut self,
+        partition: &Partition,
+        record: &str,
+        base: &Dossier,
+        next: &Dossier,
+    ) -> Result<(), String> {
+        let current: Option<Dossier> = self
+            .store
+            .get(partition, record)
+            .map_err(|e| e.to_string())?;
+        if current.as_ref() != Some(base) {
+            return Err("the dossier changed on another device meanwhile".into());
+        }
+        self.store
+            .put(partition, record, next)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The signed result of an approved dossier: made, stored with the dossier's pages, and
+    /// attached as the dossier becomes `result_ready`. Without a signing key the dossier stays
+    /// approved and says so.
+    fn issue_result(
+        &mut self,
+        partition: &Partition,
+        record: &str,
+        approved: &Dossier,
+        at: Timestamp,
+    ) -> Result<(), String> {
+        let (Some(issuer), Some(person), Some(actor)) = (
+            self.p.issuer.as_ref(),
+            self.sign_in.person().cloned(),
+            self.actor(),
+        ) else {
+            self.notice = Some("desk.no_signing_key".into());
+            return Ok(());
+        };
+        let pdf = issuer.issue(approved, &person.display_name, at)?;
+        let hash = self
+            .store
+            .put_blob(partition, &pdf)
+            .map_err(|e| e.to_string())?;
+        let mut dossier: Dossier = self
+            .store
+            .get(partition, record)
+            .map_err(|e| e.to_string())?
+            .ok_or("the dossier is gone")?;
+        dossier
+            .issue_result(
+                ResultDocument {
+                    file: AttachmentRef {
+                        paper: "result".into(),
+                        sha256: hash.to_hex(),
+                        media_type: "application/pdf".into(),
+                        bytes: pdf.len() as u64,
+                    },
+                    signed_by: person.actor_id.clone(),
+                    signer_name: person.display_name.clone(),
+                    issued_at: at,
+                },
+                actor,
+                at,
+            )
+            .map_err(|e| e.to_string())?;
+        self.store
+            .put(partition, record, &dossier)
+            .map(|_| ())
+            .map_err(|e| e.to_string())?;
+        tracing::info!(procedure = %dossier.procedure, "signed result issued");
+        Ok(())
+    }
+
+    /// The state names an action leads to, for buttons and notices.
+    pub fn action_key(action: Action) -> &'static str {
+        match action {
+            Action::Receive => "kiosk.officer.action.receive",
+            Action::StartProcessing => "kiosk.officer.action.start_processing",
+            Action::RequestSupplement => "kiosk.officer.action.request_supplement",
+            Action::Resume => "kiosk.officer.action.resume",
+            Action::Approve => "kiosk.officer.action.approve",
+            Action::Reject => "kiosk.officer.action.reject",
+            Action::MarkResultReady => "kiosk.officer.action.mark_result_ready",
+            Action::ReturnResult => "kiosk.officer.action.return_result",
+            Action::Withdraw | Action::Submit | Action::Supplement => {
+                "kiosk.officer.action.withdraw"
+            }
+        }
+    }
+
+    /// Whether `state` is one the resident still waits on.
+    pub fn is_waiting(state: DossierState) -> bool {
+        !state.is_final()
+    }
+}
+
+/// What waits to sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    pub changes: u64,
+    pub uploads: u64,
+    pub downloads: u64,
+}
+
+impl Waiting {
+    pub fn total(&self) -> u64 {
+        self.changes + self.uploads + self.downloads
+    }
+}
+
+fn refusal_key(r: &DeskRefusal) -> &'static str {
+    r.key()
+}
