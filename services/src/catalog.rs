@@ -327,6 +327,44 @@ pub struct Prefill {
     pub field: String,
 }
 
+/// What kind of paper a procedure's result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// An extract from a register (birth, death).
+    Extract,
+    /// A certificate (marital status, marriage, household business, certification).
+    Certificate,
+    /// A decision of the commune's People's Committee (an allowance).
+    Decision,
+    /// A confirmation or notice (residence registered, poor household).
+    Confirmation,
+}
+
+/// One line of a result document's body: the value of a form field under its own label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultLine {
+    /// A field id of the procedure (checked when the catalog is loaded).
+    pub field: String,
+    /// Text `catalog.<procedure>.result.line.<field>`.
+    #[serde(skip)]
+    pub label: Localized,
+}
+
+/// The procedure's result document: what the officer issues and signs when a dossier is
+/// approved (`xaso-documents` renders it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultTemplate {
+    pub kind: ResultKind,
+    /// Text `catalog.<procedure>.result.title`, e.g. "TRÍCH LỤC KHAI SINH".
+    #[serde(skip)]
+    pub title: Localized,
+    /// The body, in order.
+    pub lines: Vec<ResultLine>,
+}
+
 /// One administrative procedure handled at the commune.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -354,6 +392,8 @@ pub struct Procedure {
     pub papers: Vec<PaperDef>,
     #[serde(default)]
     pub prefill: Vec<Prefill>,
+    /// The result document (section `[result]`).
+    pub result: ResultTemplate,
 }
 
 impl Procedure {
@@ -363,6 +403,53 @@ impl Procedure {
 
     pub fn paper(&self, id: &str) -> Option<&PaperDef> {
         self.papers.iter().find(|p| p.id == id)
+    }
+
+    /// The body of the result document for a dossier with `values`, in `lang`: each line of
+    /// the `[result]` template as its label and the field's value shown the way a person
+    /// reads it (a choice by its label, a date day first, sex and yes/no in words from the
+    /// `messages` texts `value.sex.*`, `value.yes`, `value.no`). A field left empty is left out.
+    pub fn result_lines(
+        &self,
+        values: &BTreeMap<String, String>,
+        lang: Lang,
+        translations: &Translations,
+    ) -> Vec<(String, String)> {
+        self.result
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let raw = values.get(&line.field).map(|v| v.trim())?;
+                if raw.is_empty() {
+                    return None;
+                }
+                let kind = self.field(&line.field).map(|f| f.kind);
+                let shown = match kind {
+                    Some(FieldKind::Choice) => self
+                        .field(&line.field)
+                        .and_then(|f| f.choices.iter().find(|c| c.value == raw))
+                        .map_or_else(|| raw.to_owned(), |c| c.label.get(lang).to_owned()),
+                    Some(FieldKind::Date) => raw
+                        .parse::<jiff::civil::Date>()
+                        .map_or_else(|_| raw.to_owned(), xaso_i18n::format_date),
+                    Some(FieldKind::Sex) if matches!(raw, "male" | "female") => {
+                        translations.get(lang, &format!("value.sex.{raw}"), &[])
+                    }
+                    Some(FieldKind::Boolean) if matches!(raw, "true" | "false") => translations
+                        .get(
+                            lang,
+                            if raw == "true" {
+                                "value.yes"
+                            } else {
+                                "value.no"
+                            },
+                            &[],
+                        ),
+                    _ => raw.to_owned(),
+                };
+                Some((line.label.get(lang).to_owned(), shown))
+            })
+            .collect()
     }
 
     /// Papers needed when `submitter` hands the dossier in.
@@ -444,6 +531,14 @@ impl TextFiller<'_> {
             let key = format!("{base}.paper.{}", paper.id);
             paper.label = self.required(key.clone())?;
             paper.help = self.optional(format!("{key}.help"))?;
+        }
+        p.result.title = self.required(format!("{base}.result.title"))?;
+        let fields: BTreeSet<String> = p.fields.iter().map(|f| f.id.clone()).collect();
+        for line in &mut p.result.lines {
+            // A line naming no field is reported by the check as such, not as a missing text.
+            if fields.contains(&line.field) {
+                line.label = self.required(format!("{base}.result.line.{}", line.field))?;
+            }
         }
         Ok(())
     }
@@ -836,6 +931,33 @@ fn check_procedure(file: &str, p: &Procedure) -> Result<(), CatalogError> {
                 format!("paper `{}` needs 0 <= min <= max and max >= 1", paper.id),
             ));
         }
+    }
+    check_localized(file, "result title", &p.result.title)?;
+    if p.result.lines.is_empty() {
+        return Err(invalid(
+            file,
+            "the result document needs at least one line".into(),
+        ));
+    }
+    let mut shown = BTreeSet::new();
+    for line in &p.result.lines {
+        if p.field(&line.field).is_none() {
+            return Err(invalid(
+                file,
+                format!("result line names unknown field `{}`", line.field),
+            ));
+        }
+        if !shown.insert(line.field.as_str()) {
+            return Err(invalid(
+                file,
+                format!("result line `{}` is listed twice", line.field),
+            ));
+        }
+        check_localized(
+            file,
+            &format!("result line `{}` label", line.field),
+            &line.label,
+        )?;
     }
     let mut prefilled = BTreeSet::new();
     for m in &p.prefill {

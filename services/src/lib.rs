@@ -28,7 +28,7 @@ pub mod validation;
 
 pub use catalog::{
     CardField, Catalog, CatalogError, Choice, Fee, FieldDef, FieldKind, Localized, PaperDef,
-    Prefill, Procedure, ProcedureCode, Submitter,
+    Prefill, Procedure, ProcedureCode, ResultKind, ResultLine, ResultTemplate, Submitter,
 };
 pub use dossier::{
     Action, Actor, Applicant, AttachmentRef, AuditEntry, Branch, Channel, Consent,

@@ -432,6 +432,11 @@ mod tests {
             ],
             papers: vec![],
             prefill: vec![],
+            result: crate::ResultTemplate {
+                kind: crate::ResultKind::Extract,
+                title: text("p"),
+                lines: vec![],
+            },
         };
         let mut values = BTreeMap::from([
             ("mother_id_number".to_owned(), "001190012345".to_owned()),

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use xaso_i18n::{Domain, Lang, Translations};
 use xaso_services::{
-    CardField, Catalog, CatalogError, Fee, FieldKind, Localized, Procedure, Submitter,
+    CardField, Catalog, CatalogError, Fee, FieldKind, Localized, Procedure, ResultKind, Submitter,
     catalog::card_field_fits,
 };
 
@@ -464,6 +464,10 @@ submitters = ["self"]
 life_events = ["sample-event"]
 prefill = [{ card = "full_name", field = "requester_full_name" }]
 
+[result]
+kind = "confirmation"
+lines = [{ field = "requester_full_name" }]
+
 [[fields]]
 id = "requester_full_name"
 kind = "text"
@@ -482,6 +486,10 @@ fee = { kind = "free" }
 processing_days = 1
 submitters = ["self"]
 life_events = ["sample-event"]
+
+[result]
+kind = "certificate"
+lines = [{ field = "requester_full_name" }]
 
 [[fields]]
 id = "requester_full_name"
@@ -536,6 +544,18 @@ msgstr "Sự kiện mẫu"
 
 msgid "catalog.event.sample-event.description"
 msgstr "Mô tả"
+
+msgid "catalog.sample.result.title"
+msgstr "GIẤY XÁC NHẬN MẪU"
+
+msgid "catalog.sample.result.line.requester_full_name"
+msgstr "Họ và tên:"
+
+msgid "catalog.other.result.title"
+msgstr "GIẤY CHỨNG NHẬN KHÁC"
+
+msgid "catalog.other.result.line.requester_full_name"
+msgstr "Họ và tên:"
 "#;
 
 const FIXTURE_EN: &str = r#"
@@ -571,6 +591,18 @@ msgstr "Sample event"
 
 msgid "catalog.event.sample-event.description"
 msgstr "Description"
+
+msgid "catalog.sample.result.title"
+msgstr "SAMPLE CONFIRMATION"
+
+msgid "catalog.sample.result.line.requester_full_name"
+msgstr "Full name:"
+
+msgid "catalog.other.result.title"
+msgstr "OTHER CERTIFICATE"
+
+msgid "catalog.other.result.line.requester_full_name"
+msgstr "Full name:"
 "#;
 
 fn texts(vi: &'static str, en: &'static str) -> Translations {
@@ -843,5 +875,151 @@ fn life_event_links_must_agree_both_ways() {
     assert!(
         matches!(&err, CatalogError::Invalid { file, message } if file == "sample-event.toml" && message.contains("other")),
         "{err:?}"
+    );
+}
+
+#[test]
+fn a_result_line_naming_an_unknown_field_is_refused() {
+    let text = GOOD_PROCEDURE.replace(
+        "lines = [{ field = \"requester_full_name\" }]",
+        "lines = [{ field = \"requester_full_name\" }, { field = \"requester_nmae\" }]",
+    );
+    assert_ne!(text, GOOD_PROCEDURE);
+    let err = load(
+        &[("sample.toml", &text), ("other.toml", OTHER_PROCEDURE)],
+        &[("sample-event.toml", GOOD_EVENT)],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CatalogError::Invalid {
+            file: "sample.toml".into(),
+            message: "result line names unknown field `requester_nmae`".into()
+        }
+    );
+}
+
+#[test]
+fn a_procedure_without_a_result_section_or_its_title_is_refused() {
+    let text = GOOD_PROCEDURE.replace(
+        "[result]\nkind = \"confirmation\"\nlines = [{ field = \"requester_full_name\" }]\n",
+        "",
+    );
+    assert_ne!(text, GOOD_PROCEDURE);
+    let err = load(
+        &[("sample.toml", &text), ("other.toml", OTHER_PROCEDURE)],
+        &[("sample-event.toml", GOOD_EVENT)],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, CatalogError::Parse { file, message } if file == "sample.toml" && message.contains("result")),
+        "{err:?}"
+    );
+    let vi = FIXTURE_VI.replace(
+        "msgid \"catalog.other.result.title\"\nmsgstr \"GIẤY CHỨNG NHẬN KHÁC\"\n",
+        "",
+    );
+    assert_ne!(vi, FIXTURE_VI);
+    let err = Catalog::from_sources(
+        &good_procedures(),
+        &[("sample-event.toml", GOOD_EVENT)],
+        &texts(Box::leak(vi.into_boxed_str()), FIXTURE_EN),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CatalogError::MissingText {
+            file: "other.toml".into(),
+            key: "catalog.other.result.title".into()
+        }
+    );
+}
+
+#[test]
+fn every_procedure_has_a_result_document_with_real_vietnamese_titles() {
+    let catalog = bundled();
+    for p in catalog.procedures() {
+        assert!(!p.result.lines.is_empty(), "{}", p.code);
+        assert_text(&format!("{} result title", p.code), &p.result.title);
+        let title = p.result.title.get(Lang::Vi);
+        assert_eq!(
+            title,
+            title.to_uppercase(),
+            "{}: titles are in capitals",
+            p.code
+        );
+        for line in &p.result.lines {
+            assert!(p.field(&line.field).is_some(), "{}: {}", p.code, line.field);
+            assert_text(&format!("{} result {}", p.code, line.field), &line.label);
+        }
+    }
+    let title = |code: &str| {
+        let p = catalog.procedure(code).unwrap();
+        (p.result.kind, p.result.title.get(Lang::Vi).to_owned())
+    };
+    assert_eq!(
+        title("birth-registration"),
+        (ResultKind::Extract, "TRÍCH LỤC KHAI SINH".into())
+    );
+    assert_eq!(
+        title("death-registration"),
+        (ResultKind::Extract, "TRÍCH LỤC KHAI TỬ".into())
+    );
+    assert_eq!(
+        title("marital-status-certificate"),
+        (
+            ResultKind::Certificate,
+            "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN".into()
+        )
+    );
+    assert_eq!(
+        title("marriage-registration"),
+        (ResultKind::Certificate, "GIẤY CHỨNG NHẬN KẾT HÔN".into())
+    );
+    assert_eq!(title("social-allowance").0, ResultKind::Decision);
+}
+
+#[test]
+fn result_lines_show_values_the_way_a_person_reads_them() {
+    let catalog = bundled();
+    let translations = Translations::bundled().unwrap();
+    let p = catalog.procedure("birth-registration").unwrap();
+    let values: std::collections::BTreeMap<String, String> = [
+        ("child_full_name", "Nguyễn Thị Ánh Dương"),
+        ("child_date_of_birth", "2026-01-05"),
+        ("child_sex", "female"),
+        ("child_ethnicity", "Kinh"),
+        ("child_place_of_birth", "Bệnh viện Hùng Vương"),
+        ("mother_full_name", "Trần Thị Hoa"),
+        ("father_full_name", "  "),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let lines = p.result_lines(&values, Lang::Vi, &translations);
+    assert_eq!(
+        lines,
+        vec![
+            ("Họ, chữ đệm, tên:".into(), "Nguyễn Thị Ánh Dương".into()),
+            ("Ngày, tháng, năm sinh:".into(), "05/01/2026".into()),
+            ("Giới tính:".into(), "Nữ".into()),
+            ("Dân tộc:".into(), "Kinh".into()),
+            ("Nơi sinh:".into(), "Bệnh viện Hùng Vương".into()),
+            ("Họ, chữ đệm, tên người mẹ:".into(), "Trần Thị Hoa".into()),
+        ]
+    );
+    let en = p.result_lines(&values, Lang::En, &translations);
+    assert_eq!(en[2], ("Sex:".into(), "Female".into()));
+    // A choice by its label.
+    let m = catalog.procedure("marital-status-certificate").unwrap();
+    let status = m.field("current_status").unwrap();
+    let choice = &status.choices[0];
+    let values = [("current_status".to_owned(), choice.value.clone())].into();
+    assert_eq!(
+        m.result_lines(&values, Lang::Vi, &translations),
+        vec![(
+            "Tình trạng hôn nhân:".into(),
+            choice.label.get(Lang::Vi).to_owned()
+        )]
     );
 }

@@ -32,6 +32,7 @@ mod enrol;
 mod error;
 mod identity;
 mod progress;
+mod signing;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -51,6 +52,7 @@ pub use enrol::{enrol, key_and_request};
 pub use error::Error;
 pub use identity::Identity;
 pub use progress::{Progress, ProgressSnapshot};
+pub use signing::signing_key_and_request;
 pub use tokio_util::sync::CancellationToken;
 
 /// Peer label under which the hub's vectors are kept in the store.

@@ -69,6 +69,7 @@ pub mod frame;
 pub mod mapping;
 mod partition;
 pub mod protocol;
+pub mod signing;
 
 pub use access::{Device, Role};
 pub use blob::{BlobHash, BlobInfo, BlobStore, Held};

@@ -33,7 +33,8 @@
 //!   [`RecordBackend`] and [`BlobBackend`] (SQLite today);
 //! - [`liveness`]: progress-based connection liveness;
 //! - [`metrics`]: the counters (`prometheus-client`);
-//! - [`server`]: the accept loop.
+//! - [`server`]: the accept loop;
+//! - [`signing`]: officers' document-signing certificates.
 //!
 //! ## Invariants
 //!
@@ -54,6 +55,7 @@ pub mod metrics;
 pub mod registry;
 pub mod routes;
 pub mod server;
+pub mod signing;
 pub mod tls;
 pub mod writer;
 

@@ -22,6 +22,9 @@
 //!   ([`crate::counter`]): `404` for an unknown code or another person's dossier alike,
 //!   `403` for a device outside the commune or not a kiosk/helper, `409` when the dossier
 //!   does not wait for a supplement.
+//! - `POST /v1/signing-certificate`: an officer's device gets a document-signing certificate
+//!   for the officer's key ([`crate::signing`]): `403` for any other role, `400` for an
+//!   unusable request or name.
 //!
 //! Blob endpoints use the same device check as `/v1/sync`: `401` without a
 //! valid certificate, `403` (and nothing written or read) for a partition
@@ -75,6 +78,10 @@ pub fn router(hub: Hub) -> Router {
         .route(
             "/v1/counter/supplement",
             post(crate::counter::supplement_handler),
+        )
+        .route(
+            "/v1/signing-certificate",
+            post(crate::signing::signing_certificate_handler),
         )
         .route("/v1/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_handler))

@@ -1,0 +1,396 @@
+//! Laying out the result document on A4 pages and writing the PDF with krilla.
+
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::text::{Font, TextDirection};
+use qrcode::{Color, QrCode};
+use xaso_i18n::{Lang, Translations};
+
+use crate::{DocumentError, ResultContent};
+
+/// The bundled fonts (the files the kiosk's screens use): Noto Sans has every Vietnamese
+/// letter with its stacked diacritics.
+const FONT_REGULAR: &[u8] = include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Regular.ttf");
+const FONT_BOLD: &[u8] = include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Bold.ttf");
+
+/// A4 portrait, in PDF points.
+pub(crate) const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_H: f32 = 841.89;
+const MARGIN: f32 = 56.0;
+const QR_SIDE: f32 = 96.0;
+/// Width of the label column of the body lines.
+const LABEL_W: f32 = 190.0;
+
+/// One thing placed on a page (top-left origin, y down; text at its baseline).
+#[derive(Debug, Clone, PartialEq)]
+enum Placed {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        text: String,
+    },
+    /// A filled rectangle (the rule under the motto).
+    Rule {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
+    Qr {
+        x: f32,
+        y: f32,
+        side: f32,
+    },
+}
+
+/// Text widths from the fonts' advance widths (no kerning; enough for breaking and centring).
+struct Measure<'a> {
+    regular: skrifa::FontRef<'a>,
+    bold: skrifa::FontRef<'a>,
+}
+
+impl Measure<'_> {
+    fn new() -> Result<Measure<'static>, DocumentError> {
+        Ok(Measure {
+            regular: skrifa::FontRef::new(FONT_REGULAR).map_err(|_| DocumentError::Font)?,
+            bold: skrifa::FontRef::new(FONT_BOLD).map_err(|_| DocumentError::Font)?,
+        })
+    }
+
+    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        use skrifa::MetadataProvider;
+        let font = if bold { &self.bold } else { &self.regular };
+        let charmap = font.charmap();
+        let metrics = font.glyph_metrics(
+            skrifa::instance::Size::new(size),
+            skrifa::instance::LocationRef::default(),
+        );
+        text.chars()
+            .map(|c| {
+                metrics
+                    .advance_width(charmap.map(c).unwrap_or_default())
+                    .unwrap_or(size * 0.5)
+            })
+            .sum()
+    }
+
+    /// Greedy line breaking at spaces; a word longer than the line stays whole.
+    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && self.width(&candidate, size, bold) > width {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            } else {
+                line = candidate;
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Places content on A4 pages, starting a new page when one is full.
+struct Pages<'m> {
+    measure: &'m Measure<'m>,
+    pages: Vec<Vec<Placed>>,
+    y: f32,
+}
+
+impl Pages<'_> {
+    /// Reserves `height` below the current position (on a new page if it does not fit) and
+    /// returns its top.
+    fn reserve(&mut self, height: f32) -> f32 {
+        if self.y + height > PAGE_H - MARGIN && self.y > MARGIN {
+            self.pages.push(Vec::new());
+            self.y = MARGIN;
+        }
+        let top = self.y;
+        self.y += height;
+        top
+    }
+
+    fn place(&mut self, item: Placed) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(item);
+        }
+    }
+
+    /// `text` centred on the column `[left, left + width]`, at baseline `y`.
+    fn centred(&mut self, text: &str, size: f32, bold: bool, left: f32, width: f32, y: f32) {
+        let w = self.measure.width(text, size, bold);
+        self.place(Placed::Text {
+            x: left + ((width - w) / 2.0).max(0.0),
+            y,
+            size,
+            bold,
+            text: text.to_owned(),
+        });
+    }
+
+    /// Wrapped lines centred on the page.
+    fn centred_lines(&mut self, text: &str, size: f32, bold: bool) {
+        let width = PAGE_W - 2.0 * MARGIN;
+        for line in self.measure.wrap(text, size, bold, width) {
+            let top = self.reserve(size * 1.45);
+            self.centred(&line, size, bold, MARGIN, width, top + size);
+        }
+    }
+
+    /// A label and its (wrapped) value.
+    fn row(&mut self, label: &str, value: &str, size: f32) {
+        let value_x = MARGIN + LABEL_W;
+        let labels = self.measure.wrap(label, size, false, LABEL_W - 8.0);
+        let values = self
+            .measure
+            .wrap(value, size, true, PAGE_W - MARGIN - value_x);
+        let rows = labels.len().max(values.len()).max(1);
+        for i in 0..rows {
+            let top = self.reserve(size * 1.5);
+            if let Some(l) = labels.get(i) {
+                self.place(Placed::Text {
+                    x: MARGIN,
+                    y: top + size,
+                    size,
+                    bold: false,
+                    text: l.clone(),
+                });
+            }
+            if let Some(v) = values.get(i) {
+                self.place(Placed::Text {
+                    x: value_x,
+                    y: top + size,
+                    size,
+                    bold: true,
+                    text: v.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The fixed texts of every result document, in the document's language.
+struct Texts {
+    motto: String,
+    independence: String,
+    committee: String,
+    dated: String,
+    applicant: String,
+    tracking_code: String,
+    signed: String,
+}
+
+impl Texts {
+    fn of(c: &ResultContent, t: &Translations) -> Texts {
+        let lang = c.lang;
+        let day = format!("{:02}", c.issued_on.day());
+        let month = format!("{:02}", c.issued_on.month());
+        let year = c.issued_on.year().to_string();
+        Texts {
+            motto: t.get(lang, "document.motto", &[]),
+            independence: t.get(lang, "document.independence", &[]),
+            committee: t.get(lang, "document.committee", &[]),
+            dated: t.get(
+                lang,
+                "document.dated",
+                &[
+                    ("place", &c.commune),
+                    ("day", &day),
+                    ("month", &month),
+                    ("year", &year),
+                ],
+            ),
+            applicant: t.get(lang, "document.applicant", &[]),
+            tracking_code: t.get(lang, "document.tracking_code", &[]),
+            signed: t.get(lang, "document.signed_digitally", &[]),
+        }
+    }
+}
+
+fn layout(c: &ResultContent, texts: &Texts, m: &Measure<'_>) -> Vec<Vec<Placed>> {
+    let mut p = Pages {
+        measure: m,
+        pages: vec![Vec::new()],
+        y: MARGIN,
+    };
+    // The header: the issuing body on the left, the national motto on the right.
+    let left_w = 200.0;
+    let right_x = MARGIN + left_w + 10.0;
+    let right_w = PAGE_W - MARGIN - right_x;
+    let top = p.reserve(44.0);
+    p.centred(&texts.committee, 11.0, true, MARGIN, left_w, top + 11.0);
+    p.centred(
+        &c.commune.to_uppercase(),
+        11.0,
+        true,
+        MARGIN,
+        left_w,
+        top + 26.0,
+    );
+    p.centred(&texts.motto, 11.0, true, right_x, right_w, top + 11.0);
+    p.centred(
+        &texts.independence,
+        11.5,
+        true,
+        right_x,
+        right_w,
+        top + 26.0,
+    );
+    let rule_w = m.width(&texts.independence, 11.5, true);
+    p.place(Placed::Rule {
+        x: right_x + ((right_w - rule_w) / 2.0).max(0.0),
+        y: top + 30.0,
+        w: rule_w,
+        h: 0.7,
+    });
+    let top = p.reserve(28.0);
+    p.centred(&texts.dated, 10.5, false, right_x, right_w, top + 20.0);
+    p.y += 22.0;
+    // The title, then the body.
+    p.centred_lines(&c.title, 16.0, true);
+    p.y += 18.0;
+    for line in &c.lines {
+        p.row(&line.label, &line.value, 11.5);
+    }
+    p.y += 8.0;
+    p.row(&texts.applicant, &c.applicant_name, 11.5);
+    p.row(&texts.tracking_code, &c.tracking_code, 11.5);
+    p.y += 20.0;
+    // The tracking code's QR on the left, the officer's signature block on the right.
+    let block = QR_SIDE.max(80.0);
+    let top = p.reserve(block + 20.0);
+    p.place(Placed::Qr {
+        x: MARGIN,
+        y: top,
+        side: QR_SIDE,
+    });
+    let sig_x = PAGE_W / 2.0;
+    let sig_w = PAGE_W - MARGIN - sig_x;
+    let title_lines = m.wrap(&c.officer_title, 11.0, true, sig_w);
+    let mut y = top + 11.0;
+    for line in &title_lines {
+        p.centred(line, 11.0, true, sig_x, sig_w, y);
+        y += 15.0;
+    }
+    y += 4.0;
+    p.centred(&texts.signed, 10.0, false, sig_x, sig_w, y);
+    y += 36.0;
+    p.centred(&c.officer_name, 12.0, true, sig_x, sig_w, y);
+    p.y = p.y.max(y + 10.0);
+    p.pages
+}
+
+/// The document as a PDF: A4, text in the bundled Noto Sans (subset, embedded, with a
+/// ToUnicode map so the text can be searched and copied), the tracking code's QR code drawn
+/// as filled squares.
+pub fn render(
+    content: &ResultContent,
+    translations: &Translations,
+) -> Result<Vec<u8>, DocumentError> {
+    let measure = Measure::new()?;
+    let texts = Texts::of(content, translations);
+    let pages = layout(content, &texts, &measure);
+    let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(DocumentError::Font)?;
+    let bold = Font::new(FONT_BOLD.into(), 0).ok_or(DocumentError::Font)?;
+    let qr = QrCode::new(content.tracking_code.as_bytes())?;
+    let modules = qr.width();
+    let colors = qr.to_colors();
+
+    let mut doc = krilla::Document::new();
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(format!("{} {}", content.title, content.tracking_code))
+            .language(lang_tag(content.lang).into())
+            .creator("Xã Số".into()),
+    );
+    for items in pages {
+        let settings =
+            krilla::page::PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(DocumentError::Layout)?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        surface.set_fill(Some(krilla::paint::Fill::default()));
+        for item in items {
+            match item {
+                Placed::Text {
+                    x,
+                    y,
+                    size,
+                    bold: b,
+                    text,
+                } => surface.draw_text(
+                    Point::from_xy(x, y),
+                    if b { bold.clone() } else { regular.clone() },
+                    size,
+                    &text,
+                    false,
+                    TextDirection::Auto,
+                ),
+                Placed::Rule { x, y, w, h } => {
+                    let mut path = PathBuilder::new();
+                    if let Some(rect) = Rect::from_xywh(x, y, w, h) {
+                        path.push_rect(rect);
+                    }
+                    if let Some(path) = path.finish() {
+                        surface.draw_path(&path);
+                    }
+                }
+                Placed::Qr { x, y, side } => {
+                    // A four-module quiet zone on each side, as the standard asks.
+                    let unit = side / (modules + 8) as f32;
+                    let mut path = PathBuilder::new();
+                    for (i, c) in colors.iter().enumerate() {
+                        if *c != Color::Dark {
+                            continue;
+                        }
+                        let mx = (i % modules + 4) as f32;
+                        let my = (i / modules + 4) as f32;
+                        if let Some(rect) =
+                            Rect::from_xywh(x + mx * unit, y + my * unit, unit, unit)
+                        {
+                            path.push_rect(rect);
+                        }
+                    }
+                    if let Some(path) = path.finish() {
+                        surface.draw_path(&path);
+                    }
+                }
+            }
+        }
+        surface.finish();
+        page.finish();
+    }
+    Ok(doc.finish()?)
+}
+
+fn lang_tag(lang: Lang) -> &'static str {
+    lang.code()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn long_values_wrap_inside_the_margins() {
+        let m = Measure::new().unwrap();
+        let long = "Thôn Đông, xã Tân Thới Nhì, huyện Hóc Môn, Thành phố Hồ Chí Minh, ".repeat(4);
+        let lines = m.wrap(&long, 11.5, true, 200.0);
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(m.width(line, 11.5, true) <= 200.0, "{line}");
+        }
+        assert_eq!(
+            lines.join(" "),
+            long.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+}

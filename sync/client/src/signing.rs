@@ -1,0 +1,56 @@
+//! An officer's document-signing certificate from the commune hub (see
+//! [`xaso_sync_core::signing`]): a fresh P-256 key for the person, a PKCS#10 request for
+//! it, and the hub's answer.
+
+use std::str::FromStr;
+
+use p256::ecdsa::{DerSignature, SigningKey};
+use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use x509_cert::builder::{Builder, RequestBuilder};
+use x509_cert::der::EncodePem;
+use x509_cert::name::Name;
+use xaso_sync_core::signing::{SigningCertificate, SigningCertificateRequest};
+
+use crate::{Error, SyncClient, accepted};
+
+/// A fresh signing key and a certificate request for it: `(key PEM (PKCS#8), CSR PEM)`.
+/// The hub sets the certificate's subject from the officer's name; the request's subject
+/// is a placeholder.
+pub fn signing_key_and_request() -> Result<(String, String), Error> {
+    let key = SigningKey::random(&mut rand_core::OsRng);
+    let subject = Name::from_str("CN=xaso-document-signer")
+        .map_err(|e| Error::CertificateRequest(x509_cert::builder::Error::Asn1(e)))?;
+    let csr = RequestBuilder::new(subject, &key)
+        .and_then(|builder| builder.build::<DerSignature>())
+        .map_err(Error::CertificateRequest)?;
+    let csr_pem = csr
+        .to_pem(LineEnding::LF)
+        .map_err(|e| Error::CertificateRequest(x509_cert::builder::Error::Asn1(e)))?;
+    let key_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(Error::Key)?;
+    Ok((key_pem.to_string(), csr_pem))
+}
+
+impl SyncClient {
+    /// Ask the hub to certify the signing key of `request` for the officer named in it.
+    /// A device that is not an officer's is [`Error::Refused`] with status 403.
+    pub async fn signing_certificate(
+        &self,
+        request: &SigningCertificateRequest,
+    ) -> Result<SigningCertificate, Error> {
+        let body = serde_json::to_vec(request).map_err(xaso_sync_core::Error::Serialize)?;
+        let response = self
+            .http
+            .post(format!("{}/v1/signing-certificate", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(Error::Network)?;
+        let bytes = accepted(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(Error::Network)?;
+        serde_json::from_slice(&bytes).map_err(|e| xaso_sync_core::Error::Deserialize(e).into())
+    }
+}
