@@ -23,7 +23,8 @@ use xaso_kiosk::clock::{ManualClock, SystemClock};
 use xaso_kiosk::demo::write_sample_papers;
 use xaso_kiosk::officer::app::OfficerApp;
 use xaso_kiosk::officer::link::OfficerLink;
-use xaso_kiosk::officer::shell::{OfficerParts, ResultIssuer};
+use xaso_kiosk::officer::shell::OfficerParts;
+use xaso_kiosk::officer::signing::SigningSetup;
 use xaso_kiosk::ui::{OfficerScreen, OfficerWindow, Screen, SignInStep};
 use xaso_kiosk_core::signin::PinPolicy;
 use xaso_services::DossierState;
@@ -73,12 +74,7 @@ fn sync_kiosk(k: &Kiosk, rt: &tokio::runtime::Runtime, url: &str, identity: &Ide
     });
 }
 
-fn officer(
-    store_dir: &Path,
-    url: &str,
-    identity: &Identity,
-    issuer: Option<Box<dyn ResultIssuer>>,
-) -> OfficerApp {
+fn officer(store_dir: &Path, url: &str, identity: &Identity) -> OfficerApp {
     install_testing_backend();
     let translations = xaso_i18n::Translations::bundled().unwrap();
     let catalog = xaso_services::Catalog::bundled_with(&translations).unwrap();
@@ -105,7 +101,12 @@ fn officer(
                 argon2_passes: 1,
                 ..PinPolicy::default()
             },
-            issuer,
+            commune_name: "Xã Tân Thới Nhì".into(),
+            officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
+            signing: Some(SigningSetup {
+                hub_url: url.to_owned(),
+                identity: identity.clone(),
+            }),
         },
     )
     .unwrap();
@@ -202,7 +203,7 @@ fn a_dossier_goes_from_kiosk_k_to_the_officer_and_back_through_a_supplement_at_k
     // O: the tablet syncs on start; the officer signs in with their own card, choosing a
     // PIN at the first sign-in.
     let o_dir = tempfile::tempdir().unwrap();
-    let o = officer(o_dir.path(), &url, &o_id, None);
+    let o = officer(o_dir.path(), &url, &o_id);
     synced(&o, 1);
     assert_eq!(o.ui.get_screen(), OfficerScreen::SignIn);
     assert_eq!(o.ui.get_step(), SignInStep::WaitingCard);
@@ -297,29 +298,76 @@ fn a_dossier_goes_from_kiosk_k_to_the_officer_and_back_through_a_supplement_at_k
         "the page added at K2 is there"
     );
     act(&o, "Tiếp tục xử lý");
-    tap(&o.ui, "Phê duyệt và cấp kết quả");
-    tap(&o.ui, "Xác nhận");
-    // This tablet has no signing certificate: approved, and it says the result waits.
+    // Approving issues the result: composed from the catalog's template, signed with the
+    // officer's key that the hub's CA certified for this tablet.
+    act(&o, "Phê duyệt và cấp kết quả");
     assert!(
-        o.ui.get_notice().contains("chứng thư ký số"),
-        "{}",
-        o.ui.get_notice()
-    );
-    assert!(
-        o.ui.get_dossier_state().contains("Đã duyệt"),
+        o.ui.get_dossier_state().contains("Có kết quả"),
         "{}",
         o.ui.get_dossier_state()
     );
+    assert!(
+        o.ui.get_result().contains(OFFICER_NAME),
+        "{}",
+        o.ui.get_result()
+    );
     sync_now(&o, 3);
+    assert_eq!(o.ui.get_waiting(), 0, "the result went to the hub");
 
-    // K sees the supplement and the decision with its next sync.
+    // K: with its next sync the result arrives; the resident's status lookup shows it and
+    // saves the signed PDF.
     sync_kiosk(&k, &rt, &url, &k_id);
+    let ui = &k.app.ui;
+    tap(ui, "Trang chủ");
+    tap(ui, "Tra cứu hồ sơ");
+    k.app.place_card("nguyen-thi-mai-anh");
+    assert!(ui.get_status_found());
+    assert!(
+        ui.get_status_state().contains("Có kết quả"),
+        "{}",
+        ui.get_status_state()
+    );
+    assert!(
+        ui.get_status_result().contains(OFFICER_NAME),
+        "{}",
+        ui.get_status_result()
+    );
+    tap(ui, "Lưu kết quả (PDF có chữ ký số)");
+    let saved = k.app.last_result_pdf().expect("the result was saved");
+    assert!(saved.starts_with(k.dir.path()));
     let stored = k
         .app
         .with_store(|s| s.dossier_by_code(&xaso_services::TrackingCode::parse(&code).unwrap()))
         .unwrap()
         .unwrap();
-    assert_eq!(stored.state(), DossierState::Approved);
+    assert_eq!(stored.state(), DossierState::ResultReady);
     assert_eq!(stored.attachments.len(), 3);
-    let _ = k.dir.path();
+
+    // pdfsig: valid and trusted against the hub's CA; Rust's verify agrees.
+    let report = xaso_documents_testkit::pdfsig_report(&saved, hub.ca_pem()).unwrap();
+    assert!(report.valid && report.trusted, "{}", report.raw);
+    let text = xaso_documents_testkit::pdftotext(&saved).unwrap();
+    assert!(text.contains("TRÍCH LỤC KHAI SINH"), "{text}");
+    assert!(text.contains("Nguyễn Minh Khang"), "{text}");
+    let ca_der = pem_der(hub.ca_pem());
+    let pdf = std::fs::read(&saved).unwrap();
+    let verified = xaso_documents::verify(&pdf, &ca_der).unwrap();
+    assert_eq!(verified.signer_name, OFFICER_NAME);
+    // One byte changed: invalid for both.
+    let mut tampered = pdf.clone();
+    let at = tampered.len() / 3;
+    tampered[at] ^= 0x01;
+    let bad = k.dir.path().join("tampered.pdf");
+    std::fs::write(&bad, &tampered).unwrap();
+    let report = xaso_documents_testkit::pdfsig_report(&bad, hub.ca_pem()).unwrap();
+    assert!(!report.valid, "{}", report.raw);
+    assert!(xaso_documents::verify(&tampered, &ca_der).is_err());
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
 }

@@ -5,7 +5,8 @@
 //!   [`xaso_kiosk_core::signin::SignIn`] (the officer's own verified card, the roster, a PIN
 //!   kept as an argon2id hash in [`pins`]) and [`xaso_kiosk_core::officer::Desk`] (one
 //!   dossier, its actions, its conflicts) — and performs what they ask on the tablet's record
-//!   store; the signed result comes from a [`shell::ResultIssuer`].
+//!   store; the result document is composed, rendered and signed with the officer's own
+//!   key ([`signing`], certified by the commune hub's CA) by `xaso-documents`.
 //! * [`queue`] reads the commune's dossiers for the queue, search and dashboard.
 //! * [`link`] syncs with the hub in a background thread and reports its state.
 //! * [`present`] pushes the state into the window; [`app`] queues the window's inputs.
@@ -20,6 +21,7 @@ pub mod pins;
 pub mod present;
 pub mod queue;
 pub mod shell;
+pub mod signing;
 
 /// Builds the officer's tablet in `ui` from its parts.
 pub fn build(

@@ -49,6 +49,10 @@ impl PinStore {
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Keeps `record` for `person`, durably.
     pub fn put(&self, person: &str, record: &PinRecord) -> Result<(), PinStoreError> {
         self.conn.execute(

@@ -200,12 +200,7 @@ impl OfficerPresenter {
         );
     }
 
-    fn dossier(
-        &mut self,
-        ui: &OfficerWindow,
-        shell: &OfficerShell,
-        t: &Tr<'_>,
-    ) {
+    fn dossier(&mut self, ui: &OfficerWindow, shell: &OfficerShell, t: &Tr<'_>) {
         let Some(desk) = shell.desk() else {
             sync_rows(&self.fields, Vec::new());
             sync_rows(&self.actions, Vec::new());
@@ -470,12 +465,7 @@ impl OfficerPresenter {
         sync_rows(&self.waiting, lines);
     }
 
-    fn dashboard(
-        &mut self,
-        ui: &OfficerWindow,
-        shell: &OfficerShell,
-        t: &Tr<'_>,
-    ) {
+    fn dashboard(&mut self, ui: &OfficerWindow, shell: &OfficerShell, t: &Tr<'_>) {
         let today = shell.today();
         ui.set_month(format!("{:02}/{}", today.month(), today.year()).into());
         let c = shell.queue().counts(today);

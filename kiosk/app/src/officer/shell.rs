@@ -71,12 +71,6 @@ pub enum OfficerInput {
     SyncNow,
 }
 
-/// Signs the result document of an approved dossier with the officer's key.
-pub trait ResultIssuer {
-    /// The signed PDF for `dossier`, signed by `officer` (their name) at `at`.
-    fn issue(&self, dossier: &Dossier, officer: &str, at: Timestamp) -> Result<Vec<u8>, String>;
-}
-
 /// What the officer's tablet is made of.
 pub struct OfficerParts {
     /// The record store (`records.db`, `device.key`) and the PIN file live here.
@@ -89,8 +83,12 @@ pub struct OfficerParts {
     pub card: Box<dyn CardReader>,
     pub link: OfficerLink,
     pub policy: PinPolicy,
-    /// `None`: this tablet cannot sign results yet (no signing certificate).
-    pub issuer: Option<Box<dyn ResultIssuer>>,
+    /// The commune's name as the result documents print it (`Xã Tân Thới Nhì`).
+    pub commune_name: String,
+    /// The officer's title under their signature (`CÔNG CHỨC TƯ PHÁP - HỘ TỊCH`).
+    pub officer_title: String,
+    /// Where signing keys are certified; `None`: this tablet cannot sign results.
+    pub signing: Option<super::signing::SigningSetup>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +122,8 @@ pub struct OfficerShell {
     /// The last refusal or failure at the desk, as a translation key.
     notice: Option<String>,
     link: LinkStatus,
+    /// The roster key of the person signing in (never their ID number).
+    person_key: Option<String>,
 }
 
 impl OfficerShell {
@@ -148,6 +148,7 @@ impl OfficerShell {
             open: None,
             notice: None,
             link,
+            person_key: None,
         })
     }
 
@@ -337,6 +338,7 @@ impl OfficerShell {
                 SignInEffect::LookUp { id_number } => {
                     let person = self.roster_entry(&id_number);
                     let key = person_key(&self.p.commune, &id_number);
+                    self.person_key = Some(key.clone());
                     let record = match self.pins.get(&key) {
                         Ok(r) => r,
                         Err(e) => {
@@ -361,6 +363,7 @@ impl OfficerShell {
                     self.refresh();
                 }
                 SignInEffect::SignedOut => {
+                    self.person_key = None;
                     self.view = OfficerView::SignIn;
                     self.typing = Typing::Nothing;
                     self.open = None;
@@ -586,15 +589,35 @@ impl OfficerShell {
         approved: &Dossier,
         at: Timestamp,
     ) -> Result<(), String> {
-        let (Some(issuer), Some(person), Some(actor)) = (
-            self.p.issuer.as_ref(),
-            self.sign_in.person().cloned(),
-            self.actor(),
-        ) else {
+        let (Some(person), Some(actor)) = (self.sign_in.person().cloned(), self.actor()) else {
+            return Ok(());
+        };
+        let Some(signer) = self.signer(&person) else {
             self.notice = Some("desk.no_signing_key".into());
             return Ok(());
         };
-        let pdf = issuer.issue(approved, &person.display_name, at)?;
+        let procedure = self
+            .p
+            .catalog
+            .procedure(approved.procedure.as_str())
+            .ok_or("unknown procedure")?;
+        let issuer = xaso_documents::Issuer {
+            commune: self.p.commune_name.clone(),
+            officer_name: person.display_name.clone(),
+            officer_title: self.p.officer_title.clone(),
+        };
+        let content = xaso_documents::compose(
+            procedure,
+            approved,
+            &issuer,
+            Lang::Vi,
+            &self.p.translations,
+            at,
+        )
+        .map_err(|e| e.to_string())?;
+        let pdf =
+            xaso_documents::render(&content, &self.p.translations).map_err(|e| e.to_string())?;
+        let pdf = xaso_documents::sign(&pdf, &signer, at).map_err(|e| e.to_string())?;
         let hash = self
             .store
             .put_blob(partition, &pdf)
@@ -627,6 +650,24 @@ impl OfficerShell {
             .map_err(|e| e.to_string())?;
         tracing::info!(procedure = %dossier.procedure, "signed result issued");
         Ok(())
+    }
+
+    /// The signed-in officer's signer: held on this tablet, or certified by the hub now.
+    fn signer(&self, person: &RosterEntry) -> Option<xaso_documents::Signer> {
+        let key = self.person_key.clone()?;
+        match self.pins.signer(&key) {
+            Ok(Some(s)) => return Some(s),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("signing key unreadable: {e}"),
+        }
+        let setup = self.p.signing.as_ref()?;
+        match self.pins.certify(&key, &person.display_name, setup) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("no signing certificate: {e}");
+                None
+            }
+        }
     }
 
     /// The state names an action leads to, for buttons and notices.
