@@ -201,7 +201,16 @@ pub fn demo(extra: &[String]) -> Result<()> {
         eprintln!("xtask: headless, the scripted journey reads the software card in-process");
     }
     kiosk.args(extra);
-    run(&mut kiosk, "xaso-kiosk --demo")
+    run(&mut kiosk, "xaso-kiosk --demo")?;
+    // The officer's tablet on a sample commune: every screen, at both tablet sizes.
+    let officer_dir = demo_dir.join("officer-screenshots");
+    run(
+        Command::new(release_bin("xaso-kiosk"))
+            .current_dir(root())
+            .arg("--officer-screenshots")
+            .arg(&officer_dir),
+        "xaso-kiosk --officer-screenshots",
+    )
 }
 
 /// The synthetic resident whose software card the demo puts in the reader.

@@ -6,6 +6,11 @@
 //! xaso-kiosk --demo [--headless] [--screenshots DIR]  demo: synthetic residents and papers;
 //!                                                      headless runs the scripted journey
 //! xaso-kiosk --screenshots DIR                         render every screen to PNG and exit
+//! xaso-kiosk --officer-screenshots DIR                 the officer tablet's screens on a
+//!                                                       sample commune, at 1280×800 and 1920×1200
+//!
+//! A device enrolled as an officer's tablet (role `officer` in its hub identity) opens the
+//! officer's window instead of the resident's.
 //! xaso-kiosk [--demo] --card pcsc [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE]
 //!            [--csca FILE]                              read cards through pcscd (without a
 //!                                                       key: scan the card's QR code first)
@@ -25,12 +30,16 @@ use xaso_kiosk::chipcard::{
 use xaso_kiosk::clock::{Clock, ManualClock, SystemClock};
 use xaso_kiosk::demo::{write_sample_card_qr, write_sample_papers};
 use xaso_kiosk::link;
+use xaso_kiosk::officer::link::OfficerLink;
+use xaso_kiosk::officer::shell::OfficerParts;
+use xaso_kiosk::officer::signing::SigningSetup;
 use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::ReceiptOutput;
 use xaso_kiosk::tour::DEMO_RESIDENT;
 use xaso_kiosk::tour::{Camera, Headless, scripted_journey};
-use xaso_kiosk::ui::AppWindow;
+use xaso_kiosk::ui::{AppWindow, OfficerWindow};
 use xaso_kiosk_core::IdlePolicy;
+use xaso_kiosk_core::signin::PinPolicy;
 use xaso_sync_client::Identity;
 
 /// The resident's touch kiosk of Xã Số.
@@ -49,6 +58,19 @@ struct Args {
     /// Render every screen to DIR/{portrait,landscape}/NN-*.png (and exit, without --demo).
     #[arg(long, value_name = "DIR")]
     screenshots: Option<PathBuf>,
+    /// Render the officer tablet's screens on a sample commune to DIR/<size>/NN-*.png and exit.
+    #[arg(long, value_name = "DIR")]
+    officer_screenshots: Option<PathBuf>,
+    /// The commune's name on result documents (officer tablets).
+    #[arg(long, value_name = "NAME", default_value = "Xã Tân Thới Nhì")]
+    commune_name: String,
+    /// The officer's title under the signature on result documents.
+    #[arg(
+        long,
+        value_name = "TITLE",
+        default_value = "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"
+    )]
+    officer_title: String,
     /// Directory of the record store and local files (default: a fresh temporary directory).
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
@@ -126,6 +148,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let mut args = Args::parse();
+    if let Some(dir) = args.officer_screenshots.clone() {
+        return officer_tour(&args, &dir);
+    }
     let tour_only = args.screenshots.is_some() && !args.demo;
     if args.demo && !args.headless && !has_display() {
         let mut err = std::io::stderr().lock();
@@ -313,8 +338,110 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The officer's parts: the store in `store`, the hub link if enrolled.
+fn officer_parts(
+    args: &Args,
+    store: PathBuf,
+    commune: String,
+    device_id: String,
+    link: OfficerLink,
+    signing: Option<SigningSetup>,
+    clock: Box<dyn Clock>,
+    card: Box<dyn CardReader>,
+) -> anyhow::Result<OfficerParts> {
+    let translations = xaso_i18n::Translations::bundled()?;
+    let catalog = xaso_services::Catalog::bundled_with(&translations)?;
+    Ok(OfficerParts {
+        store_dir: store,
+        commune,
+        device_id,
+        translations,
+        catalog,
+        clock,
+        card,
+        link,
+        policy: PinPolicy::default(),
+        commune_name: args.commune_name.clone(),
+        officer_title: args.officer_title.clone(),
+        signing,
+    })
+}
+
+/// `--officer-screenshots DIR`: the sample commune, every officer screen, both sizes.
+fn officer_tour(args: &Args, dir: &std::path::Path) -> anyhow::Result<()> {
+    let headless = Headless::install().context("cannot set up the headless renderer")?;
+    let work = tempfile_dir()?;
+    let commune = args.commune.clone().unwrap_or_else(|| "79001".into());
+    let now = jiff::Timestamp::now();
+    xaso_kiosk::officer::tour::seed(&work, &commune, now)
+        .context("cannot write the sample commune")?;
+    let parts = officer_parts(
+        args,
+        work.clone(),
+        commune,
+        "tablet-1".into(),
+        OfficerLink::none(),
+        None,
+        Box::new(SystemClock),
+        Box::new(SoftCardReader::new()?),
+    )?;
+    let mut parts = parts;
+    parts.policy.argon2_memory_kib = 1024;
+    let app = xaso_kiosk::officer::build(OfficerWindow::new()?, parts)?;
+    headless.render(1280, 800);
+    let written = xaso_kiosk::officer::tour::screenshots(&app, &headless, dir)?;
+    writeln!(
+        std::io::stdout().lock(),
+        "Officer screenshot tour: {} PNG files in {}/{{1280x800,1920x1200}}",
+        written.len(),
+        dir.display()
+    )?;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("xaso-officer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// An officer's tablet on a display: the officer's window over its own store and link.
+fn run_officer(args: &Args, dir: &std::path::Path, identity: Identity) -> anyhow::Result<()> {
+    let hub = args.hub.clone().context("an officer tablet needs --hub")?;
+    let store = store_dir(args, dir);
+    let link = OfficerLink::start(
+        store.clone(),
+        hub.clone(),
+        identity.clone(),
+        std::time::Duration::from_secs(60),
+    )?;
+    let parts = officer_parts(
+        args,
+        store,
+        identity.communes.first().cloned().unwrap_or_default(),
+        identity.device_id.clone(),
+        link,
+        Some(SigningSetup {
+            hub_url: hub,
+            identity,
+        }),
+        Box::new(SystemClock),
+        card_reader(args)?,
+    )?;
+    let app = xaso_kiosk::officer::build(OfficerWindow::new()?, parts)?;
+    let _timer = app.start_timer();
+    slint::ComponentHandle::run(&app.ui)?;
+    Ok(())
+}
+
 fn run_windowed(args: Args) -> anyhow::Result<()> {
     let dir = work_dir(&args)?;
+    if let Some(identity) = hub_identity(&args, &dir)?
+        && identity.role == xaso_sync_core::Role::Officer
+    {
+        return run_officer(&args, &dir, identity);
+    }
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
     let card = card_reader(&args)?;
     let identity = hub_identity(&args, &dir)?;

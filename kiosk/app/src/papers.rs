@@ -70,7 +70,7 @@ pub fn sample_page(seed: u8, width: u32, height: u32) -> Vec<u8> {
         if x > margin && x < width - margin && y % 40 < 3 && y > height / 8 {
             image::Rgb([60, 60, 90])
         } else if y < height / 10 && x > margin && x < width / 2 {
-            image::Rgb([180, 30 + seed.wrapping_mul(40), 30])
+            image::Rgb([180, seed.wrapping_mul(40).wrapping_add(30), 30])
         } else {
             image::Rgb([250, 248, 240])
         }

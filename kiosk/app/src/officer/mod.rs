@@ -22,6 +22,7 @@ pub mod present;
 pub mod queue;
 pub mod shell;
 pub mod signing;
+pub mod tour;
 
 /// Builds the officer's tablet in `ui` from its parts.
 pub fn build(
