@@ -346,7 +346,6 @@ fn officer_parts(
     device_id: String,
     link: OfficerLink,
     signing: Option<SigningSetup>,
-    clock: Box<dyn Clock>,
     card: Box<dyn CardReader>,
 ) -> anyhow::Result<OfficerParts> {
     let translations = xaso_i18n::Translations::bundled()?;
@@ -357,7 +356,7 @@ fn officer_parts(
         device_id,
         translations,
         catalog,
-        clock,
+        clock: Box::new(SystemClock),
         card,
         link,
         policy: PinPolicy::default(),
@@ -382,7 +381,6 @@ fn officer_tour(args: &Args, dir: &std::path::Path) -> anyhow::Result<()> {
         "tablet-1".into(),
         OfficerLink::none(),
         None,
-        Box::new(SystemClock),
         Box::new(SoftCardReader::new()?),
     )?;
     let mut parts = parts;
@@ -426,7 +424,6 @@ fn run_officer(args: &Args, dir: &std::path::Path, identity: Identity) -> anyhow
             hub_url: hub,
             identity,
         }),
-        Box::new(SystemClock),
         card_reader(args)?,
     )?;
     let app = xaso_kiosk::officer::build(OfficerWindow::new()?, parts)?;

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use slint::ComponentHandle;
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::clock::SystemClock;
 use xaso_kiosk::officer::link::OfficerLink;
