@@ -640,3 +640,40 @@ fn urgency_of_a_row() {
         Urgency::Closed
     );
 }
+
+#[test]
+fn an_index_built_from_another_store_starts_again() {
+    let p = "signature-certification";
+    let mut first = Store::open_in_memory().unwrap();
+    let mut second = Store::open_in_memory().unwrap();
+    for n in 0..3u16 {
+        let d = dossier(
+            n,
+            p,
+            &format!("Cũ {n}"),
+            "079000000001",
+            "2026-03-02T09:00:00+07:00",
+            None,
+        );
+        put(&mut first, &d);
+    }
+    let d = dossier(
+        9,
+        p,
+        "Mới",
+        "079000000002",
+        "2026-03-02T09:00:00+07:00",
+        None,
+    );
+    put(&mut second, &d);
+    let mut index = QueueIndex::open_in_memory().unwrap();
+    assert_eq!(catch_up(&mut index, &first).indexed, 3);
+    // The same index given another store (a reinstalled tablet): only that
+    // store's dossiers, none of the old ones.
+    assert_eq!(catch_up(&mut index, &second).indexed, 1);
+    let rows = index
+        .page(&QueueFilter::default(), date(2026, 3, 3), 0, 10)
+        .unwrap();
+    assert_eq!(names(&rows), ["Mới"]);
+    assert!(index.search("cu", 10).unwrap().is_empty());
+}
