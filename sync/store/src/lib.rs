@@ -12,7 +12,10 @@
 //!
 //! Tables (schema version [`SCHEMA_VERSION`]):
 //! - `meta`: this store's origin (Automerge actor id).
-//! - `records`: the saved Automerge document of each `(partition, record_id)`.
+//! - `records`: the saved Automerge document of each `(partition, record_id)`,
+//!   with `change_seq`, the value of the store's change counter when it was
+//!   last written (local edits and applied remote changes alike): the change
+//!   feed that indexes follow ([`Store::records_changed_since`]).
 //! - `changes`: every Automerge change the store holds, keyed by
 //!   `(partition, origin, seq)`; `local_seq` is the order it was inserted here,
 //!   which is always a causal order.
@@ -47,7 +50,7 @@ pub use key::{DatabaseKey, KEY_LEN, create_key_file, ensure_key_file, read_key_f
 pub use log::WithPrepared;
 
 /// The schema version this code writes. Older stores are migrated on open.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Schema migrations; `MIGRATIONS[i]` moves a store from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -102,6 +105,18 @@ const MIGRATIONS: &[&str] = &[
         partition TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (peer, partition, hash)) WITHOUT ROWID;",
+    // v4: the change feed. Every write of a record takes the next value of
+    // the store's counter (`meta.change_seq`); existing records are numbered
+    // in the order they were last written.
+    "ALTER TABLE records ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+     UPDATE records SET change_seq = numbered.n
+        FROM (SELECT partition AS p, record_id AS r,
+                     row_number() OVER (ORDER BY updated_ms, partition, record_id) AS n
+              FROM records) AS numbered
+        WHERE records.partition = numbered.p AND records.record_id = numbered.r;
+     CREATE INDEX records_by_change ON records (change_seq);
+     INSERT INTO meta (key, value)
+        VALUES ('change_seq', (SELECT COALESCE(MAX(change_seq), 0) FROM records));",
 ];
 
 /// Prepared statements kept per connection. The store has some thirty
@@ -126,6 +141,19 @@ pub enum Saved {
     },
     /// The record already had exactly this content: nothing written.
     Unchanged,
+}
+
+/// A record written since some point of the change feed
+/// ([`Store::records_changed_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedRecord {
+    /// Its partition.
+    pub partition: Partition,
+    /// Its id within the partition.
+    pub record_id: String,
+    /// The feed position of its latest write: strictly increasing over the
+    /// store's writes, never reused. Pass the last one seen as `after`.
+    pub seq: u64,
 }
 
 /// The offline store. One per device (and one inside the hub).
@@ -334,6 +362,49 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n as u64)
+    }
+
+    /// Records written (created or changed, locally or by applying a peer's
+    /// changes) after feed position `after`, oldest write first, at most
+    /// `limit`. A record written several times appears once, at its latest
+    /// position, so an index that remembers the last `seq` it processed and
+    /// asks again from there sees every record's newest state. Start with 0.
+    pub fn records_changed_since(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChangedRecord>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT partition, record_id, change_seq FROM records
+             WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after as i64, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (partition, record_id, seq) = row?;
+            out.push(ChangedRecord {
+                partition: Partition::new(partition)?,
+                record_id,
+                seq: seq as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The feed position of the latest write (0 for an empty store).
+    pub fn last_change_seq(&self) -> Result<u64, Error> {
+        let seq: i64 = self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'change_seq'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(seq as u64)
     }
 
     /// The saved Automerge document bytes of a record (for baselines and export).
@@ -657,11 +728,17 @@ fn save_doc_bytes(
     bytes: &[u8],
     time: i64,
 ) -> Result<(), Error> {
+    let change_seq: i64 = tx
+        .prepare_cached(
+            "UPDATE meta SET value = value + 1 WHERE key = 'change_seq' RETURNING value",
+        )?
+        .query_row([], |r| r.get(0))?;
     tx.prepare_cached(
-        "INSERT INTO records (partition, record_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (partition, record_id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
+        "INSERT INTO records (partition, record_id, doc, updated_ms, change_seq) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (partition, record_id) DO UPDATE SET doc = excluded.doc,
+            updated_ms = excluded.updated_ms, change_seq = excluded.change_seq",
     )?
-    .execute(params![partition, record_id, bytes, time])?;
+    .execute(params![partition, record_id, bytes, time, change_seq])?;
     Ok(())
 }
 
@@ -736,6 +813,23 @@ pub mod testing {
         let mut conn = open(db_path, key_path)?;
         db::migrate(&mut conn, &MIGRATIONS[..version.min(MIGRATIONS.len())])?;
         load_or_create_actor(&conn)?;
+        Ok(())
+    }
+
+    /// Insert a record row as a store of schema 3 holds it (no feed
+    /// position), written at `updated_ms`, with an empty document.
+    pub fn insert_v3_record(
+        db_path: &Path,
+        key_path: &Path,
+        partition: &str,
+        record_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), Error> {
+        let conn = open(db_path, key_path)?;
+        conn.execute(
+            "INSERT INTO records (partition, record_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![partition, record_id, AutoCommit::new().save(), updated_ms],
+        )?;
         Ok(())
     }
 
