@@ -13,7 +13,7 @@ use xaso_services::calendar::vietnam_date;
 use xaso_services::{Action, Dossier};
 
 use super::link::LinkState as Link;
-use super::queue::{QueueEntry, level_key};
+use super::queue::level_key;
 use super::shell::{OfficerShell, OfficerView, Typing as T};
 use crate::present::rows::sync_rows;
 use crate::ui::{
@@ -112,31 +112,33 @@ impl OfficerPresenter {
         }
         let today = shell.today();
         // queue
-        let counts = shell.queue().counts(today);
-        let n = |x: usize| i32::try_from(x).unwrap_or(i32::MAX);
-        ui.set_overdue(n(counts.overdue));
-        ui.set_due_today(n(counts.due_today));
-        ui.set_open_count(n(counts.open));
-        ui.set_conflicts(n(counts.conflicts));
+        let q = shell.queue();
+        let n = |x: u64| i32::try_from(x).unwrap_or(i32::MAX);
+        ui.set_overdue(n(q.counts.overdue));
+        ui.set_due_today(n(q.counts.due_today));
+        ui.set_open_count(n(q.counts.open));
+        ui.set_conflicts(n(q.counts.conflicts));
         ui.set_search_text(shell.search_text().into());
-        let search = shell.search_text();
-        let entries: Vec<&QueueEntry> = if search.trim().is_empty() {
-            shell.queue().page(today, 200)
-        } else {
-            shell.queue().search(&search, 200)
-        };
-        let rows = entries
+        let rows = q
+            .rows
             .iter()
-            .map(|e| QueueRow {
-                id: format!("{}|{}", e.partition, e.record).into(),
-                code: e.code().into(),
-                name: e.dossier.applicant.full_name.as_str().into(),
-                procedure: self.procedure_name(shell, &e.dossier),
-                state: t(e.dossier.state().key(), &[]),
-                due: format_date(e.due).into(),
-                overdue: e.overdue(today),
-                due_today: e.due_today(today),
-                conflict: e.conflict,
+            .map(|r| {
+                let urgency = r.urgency(today);
+                QueueRow {
+                    id: format!("{}|{}", r.partition, r.record_id).into(),
+                    code: r.tracking_code.as_str().into(),
+                    name: r.full_name.as_str().into(),
+                    procedure: shell
+                        .catalog()
+                        .procedure(&r.procedure)
+                        .map_or(r.procedure.as_str(), |p| p.name.get(shell.lang()))
+                        .into(),
+                    state: t(r.state.key(), &[]),
+                    due: r.due.map(format_date).unwrap_or_default().into(),
+                    overdue: urgency == xaso_queue::Urgency::Overdue,
+                    due_today: urgency == xaso_queue::Urgency::DueToday,
+                    conflict: r.conflict,
+                }
             })
             .collect();
         sync_rows(&self.rows, rows);
@@ -468,18 +470,19 @@ impl OfficerPresenter {
     fn dashboard(&mut self, ui: &OfficerWindow, shell: &OfficerShell, t: &Tr<'_>) {
         let today = shell.today();
         ui.set_month(format!("{:02}/{}", today.month(), today.year()).into());
-        let c = shell.queue().counts(today);
+        let c = &shell.queue().counts;
+        let count = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
         self_bars(
             &self.queue_bars,
             vec![
-                (t("kiosk.officer.queue.overdue", &[]), c.overdue),
-                (t("kiosk.officer.queue.due_today", &[]), c.due_today),
-                (t("kiosk.officer.queue.conflicts", &[]), c.conflicts),
-                (t("kiosk.officer.queue.open", &[]), c.open),
+                (t("kiosk.officer.queue.overdue", &[]), count(c.overdue)),
+                (t("kiosk.officer.queue.due_today", &[]), count(c.due_today)),
+                (t("kiosk.officer.queue.conflicts", &[]), count(c.conflicts)),
+                (t("kiosk.officer.queue.open", &[]), count(c.open)),
             ],
         );
-        let m = shell.queue().month(today);
-        let mut by_procedure: Vec<(SharedString, usize)> = m
+        let m = &shell.queue().month;
+        let mut by_procedure: Vec<(SharedString, usize)> = c
             .by_procedure
             .iter()
             .map(|(code, n)| {
@@ -489,23 +492,38 @@ impl OfficerPresenter {
                         .procedure(code)
                         .map_or(code.as_str(), |p| p.name.get(shell.lang()))
                         .into(),
-                    *n,
+                    count(*n),
                 )
             })
             .collect();
         by_procedure.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         self_bars(&self.procedure_bars, by_procedure);
+        let channel = |ch: xaso_services::Channel| {
+            c.by_channel_this_month
+                .iter()
+                .find(|(x, _)| *x == ch)
+                .map_or(0, |(_, n)| count(*n))
+        };
         self_bars(
             &self.channel_bars,
-            [
-                ("kiosk", "kiosk.officer.channel.kiosk"),
-                ("helper", "kiosk.officer.channel.helper"),
-                ("officer", "kiosk.officer.channel.officer"),
-                ("online", "kiosk.officer.channel.online"),
-            ]
-            .iter()
-            .map(|(k, key)| (t(key, &[]), m.by_channel.get(k).copied().unwrap_or(0)))
-            .collect(),
+            vec![
+                (
+                    t("kiosk.officer.channel.kiosk", &[]),
+                    channel(xaso_services::Channel::Kiosk),
+                ),
+                (
+                    t("kiosk.officer.channel.helper", &[]),
+                    channel(xaso_services::Channel::Helper),
+                ),
+                (
+                    t("kiosk.officer.channel.officer", &[]),
+                    channel(xaso_services::Channel::Officer),
+                ),
+                (
+                    t("kiosk.officer.channel.online", &[]),
+                    channel(xaso_services::Channel::Online),
+                ),
+            ],
         );
         let levels: BTreeMap<&str, usize> = m.by_level.clone();
         self_bars(

@@ -23,9 +23,10 @@ use xaso_sync_store::Store;
 
 use super::link::{LinkStatus, OfficerLink};
 use super::pins::PinStore;
-use super::queue::Queue;
+use super::queue::QueueView;
 use crate::card_reader::CardReader;
 use crate::clock::Clock;
+use xaso_queue::QueueIndex;
 
 /// The officer's screens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +98,8 @@ pub enum OfficerError {
     Store(#[from] xaso_sync_store::Error),
     #[error(transparent)]
     Pins(#[from] super::pins::PinStoreError),
+    #[error(transparent)]
+    Queue(#[from] xaso_queue::Error),
     #[error("cannot create the store directory: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -117,7 +120,8 @@ pub struct OfficerShell {
     typing: Typing,
     search: TelexEntry,
     reason: TelexEntry,
-    queue: Queue,
+    index: QueueIndex,
+    queue: QueueView,
     open: Option<Open>,
     /// The last refusal or failure at the desk, as a translation key.
     notice: Option<String>,
@@ -133,6 +137,7 @@ impl OfficerShell {
         xaso_sync_store::ensure_key_file(&key)?;
         let store = Store::open(&parts.store_dir.join("records.db"), &key)?;
         let pins = PinStore::open(&parts.store_dir.join("pins.db"), &key)?;
+        let index = QueueIndex::open_for_device(&parts.store_dir.join("queue.db"), &key)?;
         let sign_in = SignIn::new(parts.policy, parts.clock.now());
         let link = parts.link.status();
         Ok(OfficerShell {
@@ -144,7 +149,8 @@ impl OfficerShell {
             typing: Typing::Nothing,
             search: TelexEntry::default(),
             reason: TelexEntry::default(),
-            queue: Queue::default(),
+            index,
+            queue: QueueView::default(),
             open: None,
             notice: None,
             link,
@@ -166,7 +172,7 @@ impl OfficerShell {
     pub fn person(&self) -> Option<&RosterEntry> {
         self.sign_in.person()
     }
-    pub fn queue(&self) -> &Queue {
+    pub fn queue(&self) -> &QueueView {
         &self.queue
     }
     pub fn search_text(&self) -> String {
@@ -308,7 +314,10 @@ impl OfficerShell {
 
     fn edit(&mut self, f: impl FnOnce(&mut TelexEntry)) {
         match self.typing {
-            Typing::Search => f(&mut self.search),
+            Typing::Search => {
+                f(&mut self.search);
+                self.read_queue();
+            }
             Typing::Reason => {
                 f(&mut self.reason);
                 let text = self.reason.text();
@@ -370,7 +379,7 @@ impl OfficerShell {
                     self.search.clear();
                     self.reason.clear();
                     self.notice = None;
-                    self.queue = Queue::default();
+                    self.queue = QueueView::default();
                 }
             }
         }
@@ -403,10 +412,7 @@ impl OfficerShell {
 
     /// Reads the queue again (after a sign-in, a sync, a change).
     pub fn refresh(&mut self) {
-        match Queue::load(&self.store, &self.p.commune, &self.p.catalog) {
-            Ok(q) => self.queue = q,
-            Err(e) => tracing::error!("queue not read: {e}"),
-        }
+        self.read_queue();
         // The open dossier follows what arrived (unless a change of ours is being saved).
         if let Some(o) = &self.open
             && !matches!(o.desk.state(), xaso_kiosk_core::officer::DeskState::Saving)
@@ -420,6 +426,24 @@ impl OfficerShell {
             {
                 o.desk = Desk::open(actor, dossier, conflicts);
             }
+        }
+    }
+
+    /// Brings the queue index up to the store and reads the queue (or the search) again.
+    fn read_queue(&mut self) {
+        let holidays = xaso_services::calendar::Holidays::bundled();
+        if let Err(e) = self.index.catch_up(&self.store, &self.p.catalog, holidays) {
+            tracing::error!("queue index not updated: {e}");
+        }
+        match QueueView::read(
+            &self.index,
+            &self.store,
+            &self.p.commune,
+            &self.search.text(),
+            self.p.clock.today(),
+        ) {
+            Ok(q) => self.queue = q,
+            Err(e) => tracing::error!("queue not read: {e}"),
         }
     }
 
@@ -552,9 +576,7 @@ impl OfficerShell {
         if let Some(o) = self.open.as_mut() {
             let _ = o.desk.handle(input, at);
         }
-        if let Ok(q) = Queue::load(&self.store, &self.p.commune, &self.p.catalog) {
-            self.queue = q;
-        }
+        self.read_queue();
     }
 
     /// Writes `next` over the record, unless the record changed since the desk read it

@@ -293,9 +293,9 @@ pub fn screenshots(
     // The contested dossier first in the queue: its conflict.
     let first = app.with_shell(|s| {
         s.queue()
-            .page(s.today(), 1)
+            .rows
             .first()
-            .map(|e| format!("{}|{}", e.partition, e.record))
+            .map(|r| format!("{}|{}", r.partition, r.record_id))
     });
     if let Some(id) = first {
         app.push(I::OpenDossier(id));
@@ -304,10 +304,10 @@ pub fn screenshots(
     // A dossier in processing: pages zoomed, then a supplement request with its reason.
     let processing = app.with_shell(|s| {
         s.queue()
-            .page(s.today(), 50)
+            .rows
             .iter()
-            .find(|e| !e.conflict && e.dossier.state() == xaso_services::DossierState::InProcessing)
-            .map(|e| format!("{}|{}", e.partition, e.record))
+            .find(|r| !r.conflict && r.state == xaso_services::DossierState::InProcessing)
+            .map(|r| format!("{}|{}", r.partition, r.record_id))
     });
     if let Some(id) = processing {
         app.push(I::OpenDossier(id));
