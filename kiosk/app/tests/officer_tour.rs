@@ -6,10 +6,11 @@
 
 use std::collections::BTreeSet;
 
+use slint::Model;
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::clock::SystemClock;
 use xaso_kiosk::officer::link::OfficerLink;
-use xaso_kiosk::officer::shell::{OfficerParts, OfficerView};
+use xaso_kiosk::officer::shell::{OfficerInput as I, OfficerParts, OfficerView};
 use xaso_kiosk::officer::tour::{TABLET_SIZES, screenshots, seed};
 use xaso_kiosk::tour::Headless;
 use xaso_kiosk::ui::OfficerWindow;
@@ -64,4 +65,46 @@ fn every_officer_screen_renders_at_both_tablet_sizes() {
         seen.insert(img.into_raw());
     }
     assert_eq!(seen.len(), written.len(), "every picture differs");
+
+    // The conflict, through the window: both decisions shown with who and when; every
+    // action waits; keeping one settles it and the queue's conflict count drops.
+    app.push(I::Open(OfficerView::Queue));
+    let id = app.with_shell(|s| {
+        let r = s.queue().rows.iter().find(|r| r.conflict).unwrap();
+        format!("{}|{}", r.partition, r.record_id)
+    });
+    app.push(I::OpenDossier(id));
+    let decisions = app.ui.get_decisions();
+    assert_eq!(decisions.row_count(), 2);
+    let outcomes: Vec<String> = (0..2)
+        .map(|i| decisions.row_data(i).unwrap().outcome.to_string())
+        .collect();
+    assert!(outcomes.contains(&"Đã duyệt".to_owned()), "{outcomes:?}");
+    assert!(
+        outcomes.contains(&"Không giải quyết".to_owned()),
+        "{outcomes:?}"
+    );
+    let rejected = outcomes
+        .iter()
+        .position(|o| o == "Không giải quyết")
+        .unwrap();
+    assert!(
+        decisions
+            .row_data(rejected)
+            .unwrap()
+            .who
+            .contains("tablet-3")
+    );
+    assert_eq!(
+        app.ui.get_actions().row_count(),
+        0,
+        "nothing else until one is kept"
+    );
+    app.ui
+        .invoke_keep_decision(i32::try_from(rejected).unwrap());
+    assert_eq!(app.ui.get_decisions().row_count(), 0);
+    assert_eq!(app.ui.get_dossier_state(), "Không giải quyết");
+    assert!(app.ui.get_actions().row_count() > 0, "the dossier goes on");
+    app.push(I::Open(OfficerView::Queue));
+    assert_eq!(app.ui.get_conflicts(), 0);
 }
