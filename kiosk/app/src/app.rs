@@ -262,4 +262,18 @@ fn wire(ui: &AppWindow, runner: &Rc<Runner>) {
     on!(on_status_lookup, [] => J::LookupStatus.into());
     on!(on_status_supplement, [] => J::StartSupplement.into());
     on!(on_status_save_result, [] => Input::SaveResult);
+    {
+        let queue = queue.clone();
+        ui.on_helper_digit(move |d: SharedString| {
+            for ch in d.chars() {
+                queue(Input::HelperDigit(ch));
+            }
+        });
+    }
+    on!(on_helper_pin_backspace, [] => Input::HelperPinBackspace);
+    on!(on_helper_pin_ok, [] => Input::HelperPinOk);
+    on!(on_helper_start, [] => Input::HelperStart);
+    on!(on_helper_consent, [yes: bool] => Input::HelperConsent(yes));
+    on!(on_helper_end, [] => Input::HelperEnd);
+    on!(on_helper_sign_out, [] => Input::HelperSignOut);
 }

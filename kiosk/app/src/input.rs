@@ -32,6 +32,17 @@ pub enum Input {
     ReceiptSavePdf,
     /// "Save the result": the signed PDF of the dossier on the status screen.
     SaveResult,
+    /// Helper tablets: a digit of the helper's PIN pad.
+    HelperDigit(char),
+    HelperPinBackspace,
+    HelperPinOk,
+    /// "Help a resident".
+    HelperStart,
+    /// The resident's answer on the consent screen.
+    HelperConsent(bool),
+    /// "End the session".
+    HelperEnd,
+    HelperSignOut,
 }
 
 impl From<xaso_kiosk_core::Input> for Input {

@@ -28,6 +28,7 @@ pub mod chipcard;
 pub mod clock;
 pub mod counter;
 pub mod demo;
+pub mod helper;
 pub mod image_files;
 pub mod image_source;
 pub mod input;

@@ -257,6 +257,9 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
         idle: IdlePolicy::default(),
         speech: true,
         hub: args.hub.clone().zip(identity.cloned()),
+        helper: identity
+            .is_some_and(|i| i.role == xaso_sync_core::Role::Helper)
+            .then(PinPolicy::default),
     }
 }
 

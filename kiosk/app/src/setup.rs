@@ -28,6 +28,10 @@ pub enum SetupError {
     Commune(#[from] xaso_services::TrackingError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Pins(#[from] crate::officer::pins::PinStoreError),
+    #[error("a helper's tablet needs a store directory")]
+    HelperWithoutStore,
 }
 
 pub struct KioskConfig {
@@ -49,6 +53,8 @@ pub struct KioskConfig {
     /// The commune hub (its URL and this device's identity), for the resident's counter:
     /// dossiers handed in at other kiosks. `None`: only this kiosk's dossiers.
     pub hub: Option<(String, xaso_sync_client::Identity)>,
+    /// A helper's tablet: the journey runs inside assisted sessions (needs `store`).
+    pub helper: Option<xaso_kiosk_core::signin::PinPolicy>,
 }
 
 pub fn build(
@@ -69,6 +75,23 @@ pub fn build(
         today: clock.today(),
     };
     let journey = ResidentJourney::new(catalog, at).with_idle_policy(config.idle);
+    let helper = match (&config.helper, &config.store) {
+        (None, _) => None,
+        (Some(_), None) => return Err(SetupError::HelperWithoutStore),
+        (Some(policy), Some(dir)) => {
+            let pins = crate::officer::pins::PinStore::open(
+                &dir.join("pins.db"),
+                &dir.join("device.key"),
+            )?;
+            Some(crate::helper::HelperDesk::new(
+                &config.commune,
+                &config.device_id,
+                pins,
+                *policy,
+                at.now,
+            ))
+        }
+    };
     let qr_pictures: Box<dyn QrPictures> = match &config.qr_images {
         Some(dir) => Box::new(QrPictureDirectory::new(dir)),
         None => Box::new(NoQrPictures),
@@ -105,6 +128,7 @@ pub fn build(
                 },
                 None => Box::new(NoCounter),
             },
+            helper,
         },
     ))
 }

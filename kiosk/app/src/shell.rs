@@ -62,6 +62,8 @@ pub struct ShellParts {
     pub speech: bool,
     /// The resident's counter at the hub, for dossiers of other kiosks.
     pub counter: Box<dyn Counter>,
+    /// On a helper's tablet: the helper's sign-in and the assisted session.
+    pub helper: Option<crate::helper::HelperDesk>,
 }
 
 /// A picture of the window, taken by the app for "save the receipt as an image".
@@ -131,6 +133,9 @@ impl Shell {
     pub fn now(&self) -> std::time::Instant {
         self.p.clock.now()
     }
+    pub fn helper(&self) -> Option<&crate::helper::HelperDesk> {
+        self.p.helper.as_ref()
+    }
 
     // ----- inputs -----
 
@@ -139,12 +144,16 @@ impl Shell {
         match input {
             Input::Journey(i) => self.feed(i),
             Input::Tick => {
-                for e in self.p.card.poll() {
-                    self.feed(xaso_kiosk_core::Input::Card(e));
+                let events = self.p.card.poll();
+                self.card_events(events);
+                let (now, at) = (self.p.clock.now(), self.p.clock.timestamp());
+                if let Some(h) = self.p.helper.as_mut() {
+                    let step = h.tick(self.p.store.records_mut(), now, at);
+                    self.helper_step(step);
                 }
                 self.feed(xaso_kiosk_core::Input::Tick);
             }
-            Input::Card(e) => self.feed(xaso_kiosk_core::Input::Card(e)),
+            Input::Card(e) => self.card_events(vec![e]),
             Input::PlaceCard(resident) => {
                 let events = self.p.card.place(&resident);
                 self.card_events(events);
@@ -178,6 +187,60 @@ impl Shell {
             Input::ReceiptSavePng => self.save_receipt_png(snapshot),
             Input::ReceiptSavePdf => self.save_receipt_pdf(),
             Input::SaveResult => self.save_result(),
+            Input::HelperDigit(_)
+            | Input::HelperPinBackspace
+            | Input::HelperPinOk
+            | Input::HelperStart
+            | Input::HelperConsent(_)
+            | Input::HelperEnd
+            | Input::HelperSignOut => self.helper_input(input),
+        }
+    }
+
+    fn helper_input(&mut self, input: Input) {
+        let (now, at) = (self.p.clock.now(), self.p.clock.timestamp());
+        let Some(h) = self.p.helper.as_mut() else {
+            return;
+        };
+        h.touch(now);
+        let store = self.p.store.records_mut();
+        let step = match input {
+            Input::HelperDigit(d) => {
+                h.digit(d);
+                crate::helper::HelperStep::None
+            }
+            Input::HelperPinBackspace => {
+                h.backspace();
+                crate::helper::HelperStep::None
+            }
+            Input::HelperPinOk => h.pin_ok(store, now, at),
+            Input::HelperStart => {
+                if let Err(e) = h.start() {
+                    tracing::info!(refusal = e.key(), "session not started");
+                }
+                crate::helper::HelperStep::None
+            }
+            Input::HelperConsent(agrees) => h.consent(agrees, store, at),
+            Input::HelperEnd => h.end(store, at),
+            Input::HelperSignOut => h.sign_out(store, at),
+            _ => crate::helper::HelperStep::None,
+        };
+        self.helper_step(step);
+    }
+
+    fn helper_step(&mut self, step: crate::helper::HelperStep) {
+        use xaso_kiosk_core::Input as J;
+        match step {
+            crate::helper::HelperStep::None => {}
+            crate::helper::HelperStep::OpenJourney(identity) => {
+                // The resident's card, read and verified for the session, opens the journey.
+                self.feed(J::Open(xaso_kiosk_core::Screen::Identify));
+                self.feed(J::Card(CardEvent::Read {
+                    identity,
+                    verified: true,
+                }));
+            }
+            crate::helper::HelperStep::Wipe => self.feed(J::GoHome),
         }
     }
 
@@ -194,9 +257,22 @@ impl Shell {
         }
     }
 
+    /// Card events go to the journey — on a helper tablet only while a session runs (the
+    /// helper's own card and the resident's tap for the session go to the helper's desk).
     fn card_events(&mut self, events: Vec<CardEvent>) {
         for e in events {
-            self.feed(xaso_kiosk_core::Input::Card(e));
+            let at = self.p.clock.timestamp();
+            let to_journey = match self.p.helper.as_mut() {
+                None => true,
+                Some(h) => {
+                    let (to_journey, step) = h.card(&e, self.p.store.records_mut(), at);
+                    self.helper_step(step);
+                    to_journey
+                }
+            };
+            if to_journey {
+                self.feed(xaso_kiosk_core::Input::Card(e));
+            }
         }
     }
 
@@ -309,7 +385,25 @@ impl Shell {
         use xaso_kiosk_core::Input as J;
         let ts = self.p.clock.timestamp();
         let today = self.p.clock.today();
-        let actor = kiosk_actor(self.p.store.commune(), self.p.device);
+        let helper = self
+            .p
+            .helper
+            .as_ref()
+            .map(|h| (h.actor(), h.assisted().map(|s| s.hand_in(&submission))));
+        let (actor, services) = match helper {
+            None => (
+                kiosk_actor(self.p.store.commune(), self.p.device),
+                submission.to_services(),
+            ),
+            Some((Some(actor), Some(Ok(services)))) => (actor, services),
+            Some(_) => {
+                tracing::warn!(
+                    "a helper submission outside a session with the resident's consent was refused"
+                );
+                self.feed(J::Failed(ErrorKind::StoreFailed));
+                return;
+            }
+        };
         let attachments: Vec<Attachment> = submission
             .papers
             .iter()
@@ -320,7 +414,7 @@ impl Shell {
                 })
             })
             .collect();
-        let dossier = submission.to_services().into_dossier(
+        let dossier = services.into_dossier(
             self.p.journey.catalog(),
             uuid::Uuid::new_v4().to_string(),
             &actor,
@@ -338,6 +432,11 @@ impl Shell {
         match stored {
             Ok(stored) => {
                 tracing::info!(procedure = %stored.procedure, "dossier stored");
+                if let (Some(h), Some(code)) =
+                    (self.p.helper.as_mut(), stored.tracking_code.as_ref())
+                {
+                    h.submitted(&code.to_string(), self.p.store.records_mut());
+                }
                 let days = self
                     .p
                     .journey
@@ -387,6 +486,15 @@ impl Shell {
     }
 
     fn show_status(&mut self, found: Result<Option<Dossier>, crate::store::StoreError>) {
+        // A helper sees a resident's dossier only inside a session that resident agreed to.
+        let found = found.map(|d| {
+            d.filter(|d| {
+                self.p
+                    .helper
+                    .as_ref()
+                    .is_none_or(|h| h.may_open(&d.applicant.id_number))
+            })
+        });
         let holder = self.holder();
         let view = match found {
             Ok(d) => {

@@ -852,6 +852,7 @@ fn with_a_document_camera_the_papers_screen_photographs_pages() {
             receipts_dir: None,
             speech: false,
             counter: Box::new(xaso_kiosk::counter::NoCounter),
+            helper: None,
         },
     );
     app.ui
@@ -964,6 +965,7 @@ fn an_input_arriving_while_the_app_is_busy_is_applied_not_lost() {
             receipts_dir: None,
             speech: false,
             counter: Box::new(xaso_kiosk::counter::NoCounter),
+            helper: None,
         },
     );
     app.ui

@@ -54,6 +54,7 @@ fn child() -> anyhow::Result<()> {
             idle: IdlePolicy::default(),
             speech: false,
             hub: None,
+            helper: None,
         },
         Box::new(SystemClock),
         Box::new(SoftCardReader::new()?),

@@ -156,37 +156,12 @@ impl OfficerPresenter {
     }
 
     fn sign_in(&mut self, ui: &OfficerWindow, shell: &OfficerShell) {
-        let s = shell.sign_in();
-        let (step, pin_len) = match s.state() {
-            SignInState::WaitingForCard => (SignInStep::WaitingCard, 0),
-            SignInState::Looking => (SignInStep::Looking, 0),
-            SignInState::Refused(SignInProblem::NotOnRoster) => (SignInStep::NotOnRoster, 0),
-            SignInState::Refused(_) => (SignInStep::NotVerified, 0),
-            SignInState::ChoosingPin { first: None, typed } => (SignInStep::ChoosePin, typed.len()),
-            SignInState::ChoosingPin {
-                first: Some(_),
-                typed,
-            } => (SignInStep::ConfirmPin, typed.len()),
-            SignInState::EnteringPin { typed } => (SignInStep::EnterPin, typed.len()),
-            SignInState::Locked { until } => {
-                let local = xaso_services::calendar::vietnam_time_zone().to_datetime(*until);
-                ui.set_locked_until(local.strftime("%H:%M").to_string().into());
-                (SignInStep::Locked, 0)
-            }
-            SignInState::SignedIn => (SignInStep::SignedIn, 0),
-            SignInState::IdleLocked { typed } => (SignInStep::IdleLocked, typed.len()),
-        };
-        ui.set_step(step);
-        ui.set_pin_length(i32::try_from(pin_len).unwrap_or(0));
-        let (notice, left) = match s.problem() {
-            None => (PinNotice::None, 0),
-            Some(PinProblem::BadLength) => (PinNotice::BadLength, 0),
-            Some(PinProblem::Mismatch) => (PinNotice::Mismatch, 0),
-            Some(PinProblem::Wrong { left }) => (PinNotice::Wrong, left),
-            Some(PinProblem::DamagedRecord) => (PinNotice::Damaged, 0),
-        };
-        ui.set_pin_notice(notice);
-        ui.set_tries_left(i32::try_from(left).unwrap_or(0));
+        let v = sign_in_view(shell.sign_in());
+        ui.set_step(v.step);
+        ui.set_pin_length(v.pin_length);
+        ui.set_locked_until(v.locked_until.into());
+        ui.set_pin_notice(v.notice);
+        ui.set_tries_left(v.tries_left);
         let residents = shell.card_reader().residents();
         ui.set_demo(!residents.is_empty());
         sync_rows(
@@ -555,6 +530,54 @@ impl OfficerPresenter {
             ),
             None => t("kiosk.officer.dashboard.no_ratings", &[]),
         });
+    }
+}
+
+/// What the sign-in screen shows (the officer's and the helper's).
+pub struct SignInView {
+    pub step: SignInStep,
+    pub pin_length: i32,
+    pub locked_until: String,
+    pub notice: PinNotice,
+    pub tries_left: i32,
+}
+
+pub fn sign_in_view(s: &xaso_kiosk_core::signin::SignIn) -> SignInView {
+    let mut locked_until = String::new();
+    let (step, pin_len) = match s.state() {
+        SignInState::WaitingForCard => (SignInStep::WaitingCard, 0),
+        SignInState::Looking => (SignInStep::Looking, 0),
+        SignInState::Refused(SignInProblem::NotOnRoster) => (SignInStep::NotOnRoster, 0),
+        SignInState::Refused(_) => (SignInStep::NotVerified, 0),
+        SignInState::ChoosingPin { first: None, typed } => (SignInStep::ChoosePin, typed.len()),
+        SignInState::ChoosingPin {
+            first: Some(_),
+            typed,
+        } => (SignInStep::ConfirmPin, typed.len()),
+        SignInState::EnteringPin { typed } => (SignInStep::EnterPin, typed.len()),
+        SignInState::Locked { until } => {
+            locked_until = xaso_services::calendar::vietnam_time_zone()
+                .to_datetime(*until)
+                .strftime("%H:%M")
+                .to_string();
+            (SignInStep::Locked, 0)
+        }
+        SignInState::SignedIn => (SignInStep::SignedIn, 0),
+        SignInState::IdleLocked { typed } => (SignInStep::IdleLocked, typed.len()),
+    };
+    let (notice, left) = match s.problem() {
+        None => (PinNotice::None, 0),
+        Some(PinProblem::BadLength) => (PinNotice::BadLength, 0),
+        Some(PinProblem::Mismatch) => (PinNotice::Mismatch, 0),
+        Some(PinProblem::Wrong { left }) => (PinNotice::Wrong, left),
+        Some(PinProblem::DamagedRecord) => (PinNotice::Damaged, 0),
+    };
+    SignInView {
+        step,
+        pin_length: i32::try_from(pin_len).unwrap_or(0),
+        locked_until,
+        notice,
+        tries_left: i32::try_from(left).unwrap_or(0),
     }
 }
 

@@ -117,6 +117,7 @@ impl Presenter {
         ui.set_papers_supplement(journey.supplementing().is_some());
         self.receipt.present(ui, &view);
         self.status.present(ui, &view);
+        present_helper(ui, shell);
     }
 
     /// How many rows of the form's fields model were written since the window was created
@@ -124,4 +125,43 @@ impl Presenter {
     pub fn field_rows_written(&self) -> usize {
         self.form.rows_written
     }
+}
+
+/// A helper's tablet: the session's stage, both names, the helper's sign-in.
+fn present_helper(ui: &AppWindow, shell: &Shell) {
+    use xaso_kiosk_core::helper::AssistState;
+    let Some(h) = shell.helper() else {
+        ui.set_helper_stage(crate::ui::HelperStage::Off);
+        return;
+    };
+    let stage = if !h.signed_in() {
+        crate::ui::HelperStage::SignIn
+    } else {
+        match h.state() {
+            AssistState::Idle => crate::ui::HelperStage::Idle,
+            AssistState::WaitingForCard => crate::ui::HelperStage::WaitingCard,
+            AssistState::AskingConsent => crate::ui::HelperStage::Consent,
+            AssistState::Active => crate::ui::HelperStage::Active,
+        }
+    };
+    ui.set_helper_stage(stage);
+    ui.set_helper_name(
+        h.helper()
+            .map(|p| p.display_name.as_str())
+            .unwrap_or("")
+            .into(),
+    );
+    ui.set_helper_resident(
+        h.session()
+            .and_then(|s| s.card())
+            .and_then(|c| c.full_name())
+            .unwrap_or("")
+            .into(),
+    );
+    let v = crate::officer::present::sign_in_view(h.sign_in());
+    ui.set_helper_step(v.step);
+    ui.set_helper_pin_length(v.pin_length);
+    ui.set_helper_locked_until(v.locked_until.into());
+    ui.set_helper_pin_notice(v.notice);
+    ui.set_helper_tries_left(v.tries_left);
 }

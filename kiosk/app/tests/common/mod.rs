@@ -101,6 +101,7 @@ pub fn test_config(
         idle: xaso_kiosk_core::IdlePolicy::default(),
         speech: false,
         hub: None,
+        helper: None,
     }
 }
 

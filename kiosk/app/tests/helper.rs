@@ -1,0 +1,191 @@
+//! A helper's tablet through its real window: the helper signs in with their own card and a
+//! PIN, starts a session, the resident taps their own card and agrees on screen, the helper
+//! hands a birth registration in for them; the consent and every step name both. After the
+//! session the helper cannot look the resident's dossier up again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::resident::{fill_birth_form, type_keys};
+use common::{elements, shown, tap, test_config, value_of};
+
+use xaso_kiosk::chipcard::SoftCardReader;
+use xaso_kiosk::clock::ManualClock;
+use xaso_kiosk::demo::write_sample_papers;
+use xaso_kiosk::ui::{HelperStage, Screen};
+use xaso_kiosk_core::helper::AssistRecord;
+use xaso_kiosk_core::signin::PinPolicy;
+use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole, person_key};
+use xaso_services::{Channel, Dossier, Role, TrackingCode};
+use xaso_sync_core::Partition;
+
+/// The helper's screens at the tablet sizes, real renders: checked not blank, and written to
+/// `$XASO_SCREENSHOTS/helper/<size>/` when that is set (the pictures in docs/screenshots).
+fn snap(ui: &xaso_kiosk::ui::AppWindow, n: usize, name: &str) {
+    use slint::ComponentHandle;
+    for (size, w, h) in [("1280x800", 1280u32, 800u32), ("1920x1200", 1920, 1200)] {
+        ui.window().set_size(slint::PhysicalSize::new(w, h));
+        let shot = ui.window().take_snapshot().unwrap();
+        let img = image::RgbaImage::from_raw(shot.width(), shot.height(), shot.as_bytes().to_vec())
+            .unwrap();
+        let colours: std::collections::BTreeSet<[u8; 4]> =
+            img.pixels().step_by(97).map(|p| p.0).collect();
+        assert!(colours.len() > 10, "{name} at {size} looks blank");
+        if let Some(dir) = std::env::var_os("XASO_SCREENSHOTS") {
+            let dir = std::path::Path::new(&dir).join("helper").join(size);
+            std::fs::create_dir_all(&dir).unwrap();
+            image::DynamicImage::ImageRgba8(img)
+                .to_rgb8()
+                .save(dir.join(format!("{n:02}-{name}.png")))
+                .unwrap();
+        }
+    }
+    ui.window().set_size(slint::PhysicalSize::new(1080, 6000));
+}
+
+const COMMUNE: &str = "79001";
+const HELPER_ID: &str = "001082012345";
+const HELPER_NAME: &str = "Trần Văn Hùng";
+const RESIDENT_ID: &str = "079303001234";
+
+#[test]
+fn a_helper_hands_a_dossier_in_for_a_consenting_resident_and_cannot_open_it_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample_papers(&dir.path().join("papers")).unwrap();
+    // The commune's roster, as the hub writes it (it reaches the tablet by sync).
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    xaso_sync_store::ensure_key_file(&store.join("device.key")).unwrap();
+    {
+        let mut records =
+            xaso_sync_store::Store::open(&store.join("records.db"), &store.join("device.key"))
+                .unwrap();
+        let mut roster = Roster::default();
+        roster.put(COMMUNE, HELPER_ID, HELPER_NAME, StaffRole::Helper);
+        records
+            .put(&Partition::public(COMMUNE).unwrap(), ROSTER_RECORD, &roster)
+            .unwrap();
+    }
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let mut config = test_config(dir.path(), "helper-tablet-1", COMMUNE, 5);
+    config.helper = Some(PinPolicy {
+        argon2_memory_kib: 64,
+        argon2_passes: 1,
+        ..PinPolicy::default()
+    });
+    let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
+    let ui = &app.ui;
+
+    // Nothing of the journey before the helper signs in; a resident's card does not sign in.
+    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
+    snap(ui, 1, "sign-in");
+    tap(ui, "Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
+    tap(ui, "Rút thẻ");
+    tap(ui, HELPER_NAME);
+    for _ in 0..2 {
+        for d in "314159".chars() {
+            tap(ui, &d.to_string());
+        }
+        tap(ui, "Đồng ý");
+    }
+    assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
+    assert_eq!(ui.get_helper_name(), HELPER_NAME);
+    snap(ui, 2, "idle");
+
+    // A session: the resident taps their own card and agrees on screen.
+    tap(ui, "Bắt đầu phiên hỗ trợ");
+    assert_eq!(ui.get_helper_stage(), HelperStage::WaitingCard);
+    snap(ui, 3, "resident-card");
+    tap(ui, "Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_helper_stage(), HelperStage::Consent);
+    assert_eq!(ui.get_helper_resident(), "Nguyễn Thị Mai Anh");
+    snap(ui, 4, "consent");
+    tap(ui, "Tôi đồng ý");
+    assert_eq!(ui.get_helper_stage(), HelperStage::Active);
+    assert!(
+        !elements(ui, "Kết thúc phiên").is_empty(),
+        "the banner names both and ends it"
+    );
+
+    // The resident's journey, opened with the card: what a resident could do, nothing more.
+    assert_eq!(ui.get_screen(), Screen::Identify);
+    snap(ui, 5, "session");
+    tap(ui, "Tiếp tục");
+    tap(ui, "Sinh con");
+    tap(ui, "Đăng ký khai sinh");
+    assert_eq!(
+        value_of(ui, "Họ, chữ đệm, tên người yêu cầu"),
+        "Nguyễn Thị Mai Anh",
+        "pre-filled from the resident's card"
+    );
+    fill_birth_form(ui);
+    tap(ui, "Tiếp theo: giấy tờ");
+    tap(ui, "Chọn tệp ảnh cho Giấy chứng sinh");
+    tap(ui, "Tiếp theo: xem lại");
+    tap(
+        ui,
+        "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",
+    );
+    tap(ui, "Gửi hồ sơ");
+    assert_eq!(ui.get_screen(), Screen::Receipt);
+    let code = value_of(ui, "Mã hồ sơ");
+    snap(ui, 6, "receipt");
+
+    // Both identities: the helper acted, for the resident, with the resident's consent.
+    let dossier: Dossier = app
+        .with_store(|s| s.dossier_by_code(&TrackingCode::parse(&code).unwrap()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(dossier.applicant.id_number, RESIDENT_ID);
+    assert_eq!(dossier.channel, Channel::Helper);
+    let helper_actor = format!("helper:{COMMUNE}:1");
+    assert_eq!(
+        dossier.consent.as_ref().unwrap().assisted_by.as_deref(),
+        Some(helper_actor.as_str())
+    );
+    let submit = dossier.audit().last().unwrap();
+    assert_eq!(submit.actor.role, Role::Helper);
+    assert_eq!(submit.actor.id, helper_actor);
+    assert_eq!(submit.actor.device.as_deref(), Some("helper-tablet-1"));
+    let records: Vec<AssistRecord> = app.with_store(|s| {
+        let p = s.partition().clone();
+        s.records()
+            .list(&p)
+            .unwrap()
+            .into_iter()
+            .filter(|id| id.starts_with("assist-"))
+            .map(|id| s.records().get::<AssistRecord>(&p, &id).unwrap().unwrap())
+            .collect()
+    });
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].helper.id, helper_actor);
+    assert_eq!(records[0].resident, person_key(COMMUNE, RESIDENT_ID));
+    assert_eq!(records[0].dossiers, vec![code.clone()]);
+    assert!(records[0].ended_at.is_none());
+
+    // The session ends: the journey is wiped and the record closed.
+    tap(ui, "Kết thúc phiên");
+    assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
+    assert_eq!(ui.get_screen(), Screen::Home);
+    let ended = app.with_store(|s| {
+        let p = s.partition().clone();
+        s.records()
+            .get::<AssistRecord>(&p, &format!("assist-{}", records[0].id))
+            .unwrap()
+            .unwrap()
+    });
+    assert!(ended.ended_at.is_some());
+
+    // Afterwards the helper cannot open the resident's dossier: not by its code...
+    ui.invoke_open(Screen::Status);
+    assert_eq!(ui.get_screen(), Screen::Status);
+    type_keys(ui, &code.to_lowercase());
+    tap(ui, "Tra cứu");
+    assert!(!ui.get_status_found(), "not shown outside a session");
+    assert_eq!(ui.get_screen(), Screen::Error);
+    // ...nor by the resident's card outside a session (the card goes to no journey).
+    tap(ui, "Thử lại");
+    app.place_card("nguyen-thi-mai-anh");
+    assert!(!ui.get_status_found());
+}
