@@ -19,8 +19,14 @@ use crate::{Error, Identity, accepted};
 
 /// A fresh key pair and a certificate request for it: `(key PEM, CSR PEM)`.
 pub fn key_and_request() -> Result<(String, String), Error> {
+    key_and_request_named("CN=xaso-device")
+}
+
+/// A fresh P-256 key and a PKCS#10 request for it with the placeholder subject `subject`
+/// (the hub sets the real one): `(key PEM (PKCS#8), CSR PEM)`.
+pub(crate) fn key_and_request_named(subject: &str) -> Result<(String, String), Error> {
     let key = SigningKey::random(&mut rand_core::OsRng);
-    let subject = Name::from_str("CN=xaso-device")
+    let subject = Name::from_str(subject)
         .map_err(|e| Error::CertificateRequest(x509_cert::builder::Error::Asn1(e)))?;
     let csr = RequestBuilder::new(subject, &key)
         .and_then(|builder| builder.build::<DerSignature>())

@@ -2,13 +2,6 @@
 //! [`xaso_sync_core::signing`]): a fresh P-256 key for the person, a PKCS#10 request for
 //! it, and the hub's answer.
 
-use std::str::FromStr;
-
-use p256::ecdsa::{DerSignature, SigningKey};
-use p256::pkcs8::{EncodePrivateKey, LineEnding};
-use x509_cert::builder::{Builder, RequestBuilder};
-use x509_cert::der::EncodePem;
-use x509_cert::name::Name;
 use xaso_sync_core::signing::{SigningCertificate, SigningCertificateRequest};
 
 use crate::{Error, SyncClient, accepted};
@@ -17,17 +10,7 @@ use crate::{Error, SyncClient, accepted};
 /// The hub sets the certificate's subject from the officer's name; the request's subject
 /// is a placeholder.
 pub fn signing_key_and_request() -> Result<(String, String), Error> {
-    let key = SigningKey::random(&mut rand_core::OsRng);
-    let subject = Name::from_str("CN=xaso-document-signer")
-        .map_err(|e| Error::CertificateRequest(x509_cert::builder::Error::Asn1(e)))?;
-    let csr = RequestBuilder::new(subject, &key)
-        .and_then(|builder| builder.build::<DerSignature>())
-        .map_err(Error::CertificateRequest)?;
-    let csr_pem = csr
-        .to_pem(LineEnding::LF)
-        .map_err(|e| Error::CertificateRequest(x509_cert::builder::Error::Asn1(e)))?;
-    let key_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(Error::Key)?;
-    Ok((key_pem.to_string(), csr_pem))
+    crate::enrol::key_and_request_named("CN=xaso-document-signer")
 }
 
 impl SyncClient {
