@@ -348,7 +348,7 @@ impl OfficerPresenter {
                         .and_then(|p| p.paper(&a.paper))
                         .map_or(a.paper.clone(), |p| p.label.get(lang).to_owned())
                         .into(),
-                    image: page_image(shell, d, &a.sha256),
+                    image: page_image(shell, &a.sha256),
                     zoom: i32::from(s.zoom),
                     turns: i32::from(s.turns),
                 })
@@ -635,21 +635,18 @@ pub fn action_of(a: DossierAction) -> Action {
     }
 }
 
-/// A page of the dossier as an image (empty until its bytes have arrived).
-fn page_image(shell: &OfficerShell, d: &Dossier, sha256: &str) -> Image {
-    let Ok(hash) = sha256.parse::<xaso_sync_core::BlobHash>() else {
+/// A page of the open dossier as an image, from the dossier's partition (empty until its
+/// bytes have arrived).
+fn page_image(shell: &OfficerShell, sha256: &str) -> Image {
+    let (Ok(hash), Some(partition)) = (
+        sha256.parse::<xaso_sync_core::BlobHash>(),
+        shell.open_partition(),
+    ) else {
         return Image::default();
     };
-    let store = shell.store();
-    let Some(bytes) = store
-        .partitions_under(shell.commune())
-        .unwrap_or_default()
-        .iter()
-        .find_map(|p| store.blob(p, &hash).ok().flatten())
-    else {
+    let Ok(Some(bytes)) = shell.store().blob(partition, &hash) else {
         return Image::default();
     };
-    let _ = d;
     match image::load_from_memory(&bytes) {
         Ok(img) => {
             let img = img.thumbnail(1200, 1200).to_rgba8();

@@ -15,9 +15,7 @@ use xaso_kiosk_core::officer::{
 use xaso_kiosk_core::signin::{PinPolicy, RosterEntry, SignIn, SignInEffect};
 use xaso_kiosk_core::telex::TelexEntry;
 use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole, person_key};
-use xaso_services::{
-    Action, Actor, AttachmentRef, Catalog, Dossier, DossierState, ResultDocument, Role,
-};
+use xaso_services::{Action, Actor, AttachmentRef, Catalog, Dossier, ResultDocument, Role};
 use xaso_sync_core::{Partition, PathSegment};
 use xaso_sync_store::Store;
 
@@ -128,6 +126,8 @@ pub struct OfficerShell {
     link: LinkStatus,
     /// The roster key of the person signing in (never their ID number).
     person_key: Option<String>,
+    /// What waits to sync, counted at each refresh and store write (not on every redraw).
+    waiting: Waiting,
 }
 
 impl OfficerShell {
@@ -155,6 +155,7 @@ impl OfficerShell {
             notice: None,
             link,
             person_key: None,
+            waiting: Waiting::default(),
         })
     }
 
@@ -218,9 +219,19 @@ impl OfficerShell {
         self.sign_in.idle_countdown(self.p.clock.now())
     }
 
-    /// What waits to go to (or come from) the hub: local dossier changes not yet confirmed,
-    /// files to upload, files to download.
+    /// What waits to go to (or come from) the hub, as last counted.
     pub fn waiting(&self) -> Waiting {
+        self.waiting
+    }
+
+    /// The partition of the dossier open at the desk.
+    pub fn open_partition(&self) -> Option<&Partition> {
+        self.open.as_ref().map(|o| &o.partition)
+    }
+
+    /// Counts what waits: local dossier changes not yet confirmed by the hub, files to
+    /// upload, files to download.
+    fn count_waiting(&self) -> Waiting {
         let mut w = Waiting::default();
         let own = self.store.origin();
         let Ok(partitions) = self.store.partitions_under(&self.p.commune) else {
@@ -413,6 +424,7 @@ impl OfficerShell {
     /// Reads the queue again (after a sign-in, a sync, a change).
     pub fn refresh(&mut self) {
         self.read_queue();
+        self.waiting = self.count_waiting();
         // The open dossier follows what arrived (unless a change of ours is being saved).
         if let Some(o) = &self.open
             && !matches!(o.desk.state(), xaso_kiosk_core::officer::DeskState::Saving)
@@ -577,6 +589,7 @@ impl OfficerShell {
             let _ = o.desk.handle(input, at);
         }
         self.read_queue();
+        self.waiting = self.count_waiting();
     }
 
     /// Writes `next` over the record, unless the record changed since the desk read it
@@ -707,11 +720,6 @@ impl OfficerShell {
                 "kiosk.officer.action.withdraw"
             }
         }
-    }
-
-    /// Whether `state` is one the resident still waits on.
-    pub fn is_waiting(state: DossierState) -> bool {
-        !state.is_final()
     }
 }
 
