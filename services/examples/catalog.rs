@@ -122,6 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text_version: "consent.v1".into(),
         reuse_for_later: true,
         assisted_by: None,
+        fetch_earlier_results: false,
     });
     let resident = Actor {
         role: Role::Resident,

@@ -19,6 +19,12 @@ use crate::life_event::LifeEvent;
 static BUNDLED_PROCEDURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 static BUNDLED_LIFE_EVENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/life_events");
 
+/// The bundled mapping of the catalog to the national public-service portal's packets
+/// (`services/data/national-portal.toml`): national procedure codes, status and channel
+/// codes, and the packets field by field. Parsed and checked against the catalog by
+/// `xaso-central`; a province may replace it with its own file.
+pub const NATIONAL_PORTAL_MAPPING: &str = include_str!("../data/national-portal.toml");
+
 /// A text of the catalog in every language the kiosk speaks. The texts are not in the
 /// procedure files: they live in the `catalog` domain of the `.po` catalogs
 /// (`i18n/po/catalog/<lang>.po`), under a key given by the text's place in the catalog —

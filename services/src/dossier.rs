@@ -347,6 +347,11 @@ pub struct Consent {
     /// When a helper or officer entered the dossier, who it was.
     #[serde(default)]
     pub assisted_by: Option<String>,
+    /// Whether the commune may fetch the person's earlier results (certificates, extracts)
+    /// from the national platform and attach them to this dossier, instead of the person
+    /// photographing the papers again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fetch_earlier_results: bool,
 }
 
 /// One application for one procedure.
@@ -357,6 +362,10 @@ pub struct Dossier {
     pub procedure: ProcedureCode,
     #[serde(default)]
     pub tracking_code: Option<TrackingCode>,
+    /// The national platform's code (`MaHoSo`) of a dossier submitted online there and
+    /// brought to the commune by the hub; such a dossier has no tracking code of ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_code: Option<String>,
     pub applicant: Applicant,
     pub values: BTreeMap<String, String>,
     #[serde(default)]
@@ -386,6 +395,7 @@ impl Dossier {
             id,
             procedure,
             tracking_code: None,
+            external_code: None,
             applicant,
             values: BTreeMap::new(),
             attachments: Vec::new(),
@@ -577,7 +587,7 @@ impl Dossier {
             if self.consent.is_none() {
                 return Err(LifecycleError::ConsentMissing);
             }
-            if self.tracking_code.is_none() {
+            if self.tracking_code.is_none() && self.external_code.is_none() {
                 return Err(LifecycleError::TrackingCodeMissing);
             }
         }
@@ -677,6 +687,7 @@ mod tests {
             text_version: "consent.v1".into(),
             reuse_for_later: true,
             assisted_by: None,
+            fetch_earlier_results: false,
         });
         let mut minter = TrackingMinter::new(CommuneCode::new("27280").unwrap(), 1).unwrap();
         d.tracking_code = Some(minter.mint(jiff::civil::date(2026, 11, 23)).unwrap());

@@ -121,6 +121,7 @@ impl Submission {
             reuse_for_later: false,
             assisted_by: matches!(actor.role, Role::Helper | Role::Officer)
                 .then(|| actor.id.clone()),
+            fetch_earlier_results: false,
         });
         Ok(dossier)
     }

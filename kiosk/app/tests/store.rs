@@ -99,6 +99,7 @@ fn submit_with_page(store: &mut KioskStore) -> String {
         text_version: "consent.v1".into(),
         reuse_for_later: false,
         assisted_by: None,
+        fetch_earlier_results: false,
     });
     let page = Attachment::jpeg("birth-certificate-from-hospital", page_bytes());
     let sha = page.reference.sha256.clone();

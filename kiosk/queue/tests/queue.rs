@@ -67,6 +67,7 @@ fn dossier(
         text_version: "consent.v1".into(),
         reuse_for_later: false,
         assisted_by: None,
+        fetch_earlier_results: false,
     });
     d.apply(
         Action::Submit,

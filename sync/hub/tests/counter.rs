@@ -47,6 +47,7 @@ fn dossier(device_number: u16) -> Dossier {
         text_version: "consent.v1".into(),
         reuse_for_later: false,
         assisted_by: None,
+        fetch_earlier_results: false,
     });
     let mut minter =
         TrackingMinter::new(CommuneCode::new("79001").unwrap(), device_number).unwrap();

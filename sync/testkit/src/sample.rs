@@ -69,3 +69,80 @@ pub fn page(seed: u64, len: usize) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// A real [`Dossier`](xaso_services::Dossier) number `n` of commune `commune`, handed in at
+/// the kiosk with device number `device` at `t0` plus `n` minutes, then taken through the
+/// first `steps` of receive → start processing → approve → result ready → returned
+/// (each a minute after the one before). Its record id is `dossier-<tracking code>`.
+pub fn processed_dossier(
+    n: u32,
+    commune: &str,
+    device: u16,
+    t0: jiff::Timestamp,
+    steps: usize,
+) -> Result<(String, xaso_services::Dossier), Box<dyn std::error::Error + Send + Sync>> {
+    use xaso_services::tracking::{CommuneCode, TrackingCode};
+    use xaso_services::{
+        Action, Actor, Applicant, Channel, Consent, Dossier, ProcedureCode, Role, Submitter,
+    };
+    let procedures = [
+        "birth-registration",
+        "death-registration",
+        "marital-status-certificate",
+        "signature-certification",
+        "temporary-residence-registration",
+    ];
+    let names = [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "Lê Hoàng Cường",
+        "Phạm Thị Dung",
+        "Hoàng Minh Đức",
+    ];
+    let minute = jiff::SignedDuration::from_mins(1);
+    let mut at = t0.checked_add(minute * i32::try_from(n)?)?;
+    let mut d = Dossier::new(
+        format!("d{n}"),
+        ProcedureCode(procedures[n as usize % procedures.len()].into()),
+        Applicant {
+            id_number: format!("0790{:08}", u64::from(n) * 7919 % 100_000_000),
+            full_name: names[n as usize % names.len()].into(),
+            submitter: Submitter::Oneself,
+            card_verified: true,
+        },
+        Channel::Kiosk,
+        at,
+    );
+    d.consent = Some(Consent {
+        given_at: at,
+        text_version: "consent.v1".into(),
+        reuse_for_later: false,
+        assisted_by: None,
+        fetch_earlier_results: false,
+    });
+    // one code per dossier: the day's sequence is n
+    let day = xaso_services::calendar::vietnam_date(t0);
+    let code = TrackingCode::new(CommuneCode::new(commune)?, day, device, u16::try_from(n)?)?;
+    d.tracking_code = Some(code.clone());
+    d.apply(
+        Action::Submit,
+        Actor::new(Role::Resident, "kiosk"),
+        None,
+        at,
+    )?;
+    let officer = Actor::on_device(Role::Officer, format!("officer:{commune}:1"), "tablet-1");
+    for action in [
+        Action::Receive,
+        Action::StartProcessing,
+        Action::Approve,
+        Action::MarkResultReady,
+        Action::ReturnResult,
+    ]
+    .into_iter()
+    .take(steps)
+    {
+        at = at.checked_add(minute)?;
+        d.apply(action, officer.clone(), None, at)?;
+    }
+    Ok((format!("dossier-{code}"), d))
+}

@@ -148,6 +148,7 @@ pub fn seed(store_dir: &Path, commune: &str, now: Timestamp) -> Result<(), TourE
             text_version: "consent.v1".into(),
             reuse_for_later: false,
             assisted_by: None,
+            fetch_earlier_results: false,
         });
         let code = minter
             .mint(xaso_services::calendar::vietnam_date(created))

@@ -44,6 +44,7 @@ fn in_processing() -> Dossier {
         text_version: "consent.v1".into(),
         reuse_for_later: false,
         assisted_by: None,
+        fetch_earlier_results: false,
     });
     let mut minter = TrackingMinter::new(CommuneCode::new("79001").unwrap(), 1).unwrap();
     d.tracking_code = Some(minter.mint(jiff::civil::date(2026, 11, 23)).unwrap());

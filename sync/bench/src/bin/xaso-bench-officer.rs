@@ -676,6 +676,7 @@ impl<'a> Generator<'a> {
             text_version: "consent.v1".to_owned(),
             reuse_for_later: self.rng.random_bool(0.6),
             assisted_by: None,
+            fetch_earlier_results: false,
         });
         let resident = Actor::on_device(Role::Resident, device.clone(), device);
         d.apply(Action::Submit, resident.clone(), None, submitted)?;
