@@ -193,6 +193,7 @@ where
 {
     let rows = &indicators.procedures;
     let names: Vec<String> = rows.iter().map(|r| shorten(&r.name)).collect();
+    // Segments 0..=n-1: one per bar.
     let n = i32::try_from(rows.len()).unwrap_or(i32::MAX).max(1);
     let max = rows
         .iter()
@@ -206,11 +207,12 @@ where
         .margin((12.0 * unit) as u32)
         .x_label_area_size((36.0 * unit) as u32)
         .y_label_area_size((f64::from(w) * 0.42) as u32)
-        .build_cartesian_2d(0f64..max * 1.1, (0..n).into_segmented())
+        .build_cartesian_2d(0f64..max * 1.45, (0..n - 1).into_segmented())
         .map_err(chart_error)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
         .y_labels(rows.len().max(1))
         .y_label_formatter(&|v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => usize::try_from(*i)
@@ -255,7 +257,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .label_font(font(13.0 * unit))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.4))
@@ -291,6 +293,7 @@ where
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_y_axis()
         .x_labels(11)
         .x_label_formatter(&|x: &f64| format!("{x:.0}%"))
@@ -378,11 +381,12 @@ where
         .margin((12.0 * unit) as u32)
         .x_label_area_size((36.0 * unit) as u32)
         .y_label_area_size((f64::from(w) * 0.42) as u32)
-        .build_cartesian_2d(0f64..100f64, (0..n).into_segmented())
+        .build_cartesian_2d(0f64..100f64, (0..n - 1).into_segmented())
         .map_err(chart_error)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
         .y_labels(bars.len())
         .y_label_formatter(&|v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => usize::try_from(*i)

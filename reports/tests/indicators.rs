@@ -222,3 +222,27 @@ fn vietnamese_glyphs_are_drawn_in_the_png() {
     let b = charts::png(Chart::OnTime, &i, &marked, 600, 300).unwrap();
     assert_ne!(a, b);
 }
+
+#[test]
+fn charts_of_an_empty_period_still_draw() {
+    let (from, to) = november();
+    let i = Indicators::compute(
+        &commune(),
+        Period::new(from, to).unwrap(),
+        &[],
+        &[],
+        &Catalog::bundled().unwrap(),
+        Holidays::bundled(),
+    );
+    assert_eq!(i.on_time.rate_percent, None);
+    assert_eq!(i.satisfaction.rate_percent, None);
+    assert!(!i.satisfaction.meets_95);
+    let l = labels(Lang::Vi);
+    for chart in Chart::ALL {
+        charts::png(chart, &i, &l, 400, 300).unwrap();
+        let svg = charts::svg(chart, &i, &l, 400, 300).unwrap();
+        if chart != Chart::ByProcedure {
+            assert!(svg.contains("Chưa có dữ liệu"), "{chart:?}");
+        }
+    }
+}
