@@ -3,7 +3,7 @@
 
 use xaso_sync_core::counter::{DossierFound, DossierLookup, SupplementRequest};
 
-use crate::{Error, SyncClient, accepted};
+use crate::{Error, SyncClient};
 
 impl SyncClient {
     /// The dossier with this tracking code if the card's holder is its applicant;
@@ -30,25 +30,6 @@ impl SyncClient {
         path: &str,
         body: &T,
     ) -> Result<Option<DossierFound>, Error> {
-        let body = serde_json::to_vec(body).map_err(xaso_sync_core::Error::Serialize)?;
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(Error::Network)?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let bytes = accepted(response)
-            .await?
-            .bytes()
-            .await
-            .map_err(Error::Network)?;
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| xaso_sync_core::Error::Deserialize(e).into())
+        self.post_json(path, body, true).await
     }
 }

@@ -27,6 +27,7 @@
 
 mod backoff;
 mod blobs;
+mod central;
 mod counter;
 mod enrol;
 mod error;
@@ -92,6 +93,64 @@ pub(crate) async fn accepted(response: reqwest::Response) -> Result<reqwest::Res
         status: status.as_u16(),
         message,
     })
+}
+
+impl SyncClient {
+    /// `POST {base}{path}` with `body` as JSON; the answer's JSON, or `None` for a 404 when
+    /// `not_found_is_none` (the counter's "no such dossier for this card").
+    pub(crate) async fn post_json<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+        not_found_is_none: bool,
+    ) -> Result<Option<R>, Error> {
+        let body = serde_json::to_vec(body).map_err(xaso_sync_core::Error::Serialize)?;
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(Error::Network)?;
+        read_json(response, not_found_is_none).await
+    }
+
+    /// `GET {base}{path}`; the answer's JSON.
+    pub(crate) async fn get_json<R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<R, Error> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(Error::Network)?;
+        read_json(response, false)
+            .await?
+            .ok_or(Error::Refused {
+                status: 404,
+                message: String::new(),
+            })
+    }
+}
+
+async fn read_json<R: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    not_found_is_none: bool,
+) -> Result<Option<R>, Error> {
+    if not_found_is_none && response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let bytes = accepted(response)
+        .await?
+        .bytes()
+        .await
+        .map_err(Error::Network)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| xaso_sync_core::Error::Deserialize(e).into())
 }
 
 /// One HTTPS connection pool (one idle connection kept) over `tls`.

@@ -4,7 +4,7 @@
 
 use xaso_sync_core::signing::{SigningCertificate, SigningCertificateRequest};
 
-use crate::{Error, SyncClient, accepted};
+use crate::{Error, SyncClient};
 
 /// A fresh signing key and a certificate request for it: `(key PEM (PKCS#8), CSR PEM)`.
 /// The hub sets the certificate's subject from the officer's name; the request's subject
@@ -20,20 +20,11 @@ impl SyncClient {
         &self,
         request: &SigningCertificateRequest,
     ) -> Result<SigningCertificate, Error> {
-        let body = serde_json::to_vec(request).map_err(xaso_sync_core::Error::Serialize)?;
-        let response = self
-            .http
-            .post(format!("{}/v1/signing-certificate", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(Error::Network)?;
-        let bytes = accepted(response)
+        self.post_json("/v1/signing-certificate", request, false)
             .await?
-            .bytes()
-            .await
-            .map_err(Error::Network)?;
-        serde_json::from_slice(&bytes).map_err(|e| xaso_sync_core::Error::Deserialize(e).into())
+            .ok_or(Error::Refused {
+                status: 404,
+                message: String::new(),
+            })
     }
 }

@@ -61,6 +61,7 @@
 
 pub mod access;
 pub mod blob;
+pub mod central;
 pub mod changes;
 pub mod counter;
 pub mod enrol;

@@ -11,7 +11,7 @@ use xaso_sync_core::access::Device;
 use xaso_sync_core::blob::{BlobHash, BlobStore, Held};
 use xaso_sync_core::changes::Prepared;
 use xaso_sync_core::protocol::{self, SyncReply, SyncRequest};
-use xaso_sync_store::{Store, WithPrepared};
+use xaso_sync_store::{ChangedRecord, Store, WithPrepared};
 
 use crate::error::HubError;
 
@@ -56,6 +56,10 @@ pub trait RecordBackend: Send + 'static {
         record_id: &str,
         value: &serde_json::Value,
     ) -> Result<(), HubError>;
+
+    /// Records written after feed position `after` (oldest first, at most `limit`, each
+    /// record once at its latest write): what the outbox to the platforms follows.
+    fn changed_since(&self, after: u64, limit: usize) -> Result<Vec<ChangedRecord>, HubError>;
 
     /// Store an attachment as the hub itself (pages a resident hands in at another kiosk)
     /// with its index record, so it syncs like any attachment: durable when it returns.
@@ -121,6 +125,10 @@ impl RecordBackend for SqliteRecords {
 
     fn put_blob(&mut self, partition: &Partition, bytes: &[u8]) -> Result<BlobHash, HubError> {
         Ok(self.0.put_blob(partition, bytes)?)
+    }
+
+    fn changed_since(&self, after: u64, limit: usize) -> Result<Vec<ChangedRecord>, HubError> {
+        Ok(self.0.records_changed_since(after, limit)?)
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

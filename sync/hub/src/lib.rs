@@ -48,6 +48,7 @@
 
 pub mod authority;
 pub mod backend;
+pub mod central;
 pub mod counter;
 mod error;
 pub mod liveness;
@@ -166,6 +167,8 @@ pub(crate) struct Inner {
     tls: Arc<rustls::ServerConfig>,
     config: HubConfig,
     metrics: Metrics,
+    /// The connection to the provincial / national platform, when the hub has one.
+    central: std::sync::OnceLock<Arc<central::Shared>>,
 }
 
 impl Drop for Inner {
@@ -261,8 +264,20 @@ impl Hub {
                 tls,
                 config,
                 metrics,
+                central: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Make a platform connection's outbox visible to officers (`/v1/central/*`). The first
+    /// connection attached stays.
+    pub(crate) fn attach_central(&self, shared: Arc<central::Shared>) {
+        let _ = self.inner.central.set(shared);
+    }
+
+    /// The platform connection's shared part, when the hub has one.
+    pub(crate) fn central(&self) -> Option<&Arc<central::Shared>> {
+        self.inner.central.get()
     }
 
     /// The CA certificate devices must trust (give it to devices with the code).
@@ -395,7 +410,9 @@ impl Hub {
         Ok(result)
     }
 
-    fn records(&self) -> Result<std::sync::MutexGuard<'_, Box<dyn RecordBackend>>, HubError> {
+    pub(crate) fn records(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Box<dyn RecordBackend>>, HubError> {
         self.inner
             .records
             .lock()

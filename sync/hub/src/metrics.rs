@@ -29,6 +29,9 @@ pub struct Metrics {
     pub(crate) blobs_completed: Counter,
     pub(crate) blob_forbidden: Counter,
     pub(crate) blob_refused: Counter,
+    pub(crate) outbox_delivered: Counter,
+    pub(crate) outbox_dead: Counter,
+    pub(crate) outbox_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -55,6 +58,9 @@ impl Default for Metrics {
             blobs_completed: Counter::default(),
             blob_forbidden: Counter::default(),
             blob_refused: Counter::default(),
+            outbox_delivered: Counter::default(),
+            outbox_dead: Counter::default(),
+            outbox_failures: Counter::default(),
         }
     }
 }
@@ -64,7 +70,22 @@ impl Metrics {
     /// `_total` appended by the encoder).
     pub(crate) fn registry(&self) -> Registry {
         let mut r = Registry::default();
-        let counters: [(&str, &str, &Counter); 19] = [
+        let counters: [(&str, &str, &Counter); 22] = [
+            (
+                "xaso_hub_outbox_delivered",
+                "Packets the provincial / national platform acknowledged",
+                &self.outbox_delivered,
+            ),
+            (
+                "xaso_hub_outbox_dead",
+                "Packets the platform refused (dead letter)",
+                &self.outbox_dead,
+            ),
+            (
+                "xaso_hub_outbox_failures",
+                "Tries to send a packet that got no usable answer",
+                &self.outbox_failures,
+            ),
             (
                 "xaso_hub_sync_requests",
                 "Sync exchanges answered",

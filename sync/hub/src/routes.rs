@@ -83,6 +83,14 @@ pub fn router(hub: Hub) -> Router {
             "/v1/signing-certificate",
             post(crate::signing::signing_certificate_handler),
         )
+        .route(
+            "/v1/central/status",
+            get(crate::central::routes::status_handler),
+        )
+        .route(
+            "/v1/central/retry",
+            post(crate::central::routes::retry_handler),
+        )
         .route("/v1/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_handler))
         .layer(DefaultBodyLimit::max(protocol::MAX_PAYLOAD))

@@ -46,6 +46,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "0.0.0.0:8443")]
         listen: SocketAddr,
+        /// Connect to the provincial / national platform described in this TOML file
+        /// (base_url, username, password_file, ca_file, communes, mapping, rate…).
+        #[arg(long)]
+        central: Option<PathBuf>,
+    },
+    /// The outbox to the provincial / national platform.
+    Outbox {
+        /// The platform connection's TOML file (as for `serve --central`).
+        #[arg(long)]
+        central: PathBuf,
+        #[command(subcommand)]
+        command: OutboxCommand,
     },
     /// Print a one-time enrolment code for a new device.
     EnrolCode {
@@ -72,6 +84,18 @@ enum Command {
     Roster {
         #[command(subcommand)]
         command: RosterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Counts, the latest failure and every dead letter with the platform's reason.
+    Status,
+    /// Send dead letters again (after the data or the mapping was corrected), built
+    /// again from the dossier as it is now.
+    Retry {
+        /// The dead letter's key; every dead letter when absent.
+        key: Option<String>,
     },
 }
 
@@ -144,10 +168,18 @@ async fn main() -> Result<()> {
         Hub::open(config).with_context(|| format!("opening the hub in {}", cli.dir.display()))?;
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, central } => {
             xaso_hub::disable_transparent_huge_pages();
             let listener = xaso_hub::bind(listen)?;
             let bound = listener.local_addr().context("local address")?;
+            let _central = match central {
+                Some(path) => {
+                    let central = connect(&hub, &path)?;
+                    tracing::info!("connected to the platform; outbox running");
+                    Some(AbortOnDrop(tokio::spawn(central.run())))
+                }
+                None => None,
+            };
             tracing::info!(listen = %bound, "hub listening (HTTPS, TLS 1.3, mutual TLS)");
             hub.serve(listener, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -185,6 +217,34 @@ async fn main() -> Result<()> {
             }
         }
         Command::Ca => writeln!(out, "{}", hub.ca_pem())?,
+        Command::Outbox { central, command } => {
+            let central = connect(&hub, &central)?;
+            match command {
+                OutboxCommand::Status => {
+                    let status = central.status(jiff::Timestamp::now())?;
+                    let c = &status.counts;
+                    writeln!(
+                        out,
+                        "pending\t{}\ndossiers waiting\t{}\ndelivered\t{}\ndead letters\t{}",
+                        c.pending, c.dossiers_waiting, c.delivered, c.dead
+                    )?;
+                    if let Some(f) = &status.last_failure {
+                        writeln!(out, "last failure\t{f}")?;
+                    }
+                    for d in &status.dead {
+                        writeln!(
+                            out,
+                            "dead\t{}\t{}\t{}\t{}",
+                            d.key, d.service, d.error_code, d.message
+                        )?;
+                    }
+                }
+                OutboxCommand::Retry { key } => {
+                    let n = central.retry(key.as_deref())?;
+                    writeln!(out, "{n} back in line")?;
+                }
+            }
+        }
         Command::Roster { command } => match command {
             RosterCommand::Add {
                 commune,
@@ -227,4 +287,23 @@ async fn main() -> Result<()> {
         },
     }
     Ok(())
+}
+
+/// The hub's connection to the platform of the TOML file at `path`.
+fn connect(
+    hub: &Hub,
+    path: &std::path::Path,
+) -> anyhow::Result<xaso_hub::central::Central<xaso_hub::central::NationalPortal>> {
+    let config = xaso_hub::central::CentralConfig::load(path)?;
+    let portal = xaso_hub::central::NationalPortal::new(config.portal.clone())?;
+    Ok(xaso_hub::central::Central::new(hub, portal, config)?)
+}
+
+/// Stops the outbox's task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
