@@ -497,3 +497,31 @@ async fn a_stopped_simulator_answers_nothing() {
     sim.stop().await;
     assert!(p.http.get(&url).send().await.is_err());
 }
+
+#[tokio::test]
+async fn the_random_choices_repeat_with_the_seed() {
+    let p = Portal::start(SimConfig::default()).await;
+    let session = p.auth().await;
+    let config = SimConfig {
+        fail_rate: 0.5,
+        latency_max: Duration::from_millis(3),
+        seed: 7,
+        ..SimConfig::default()
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        p.sim.set_config(config.clone());
+        let mut statuses = Vec::new();
+        for _ in 0..24 {
+            let (status, _) = p.call(&session, "XoaHoSo", json!({})).await;
+            statuses.push(status.as_u16());
+        }
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert!(
+        runs[0].contains(&503) && runs[0].contains(&200),
+        "{:?}",
+        runs[0]
+    );
+}
