@@ -27,6 +27,7 @@
 //! Supported keys: ECDSA P-256 with SHA-256 for the officer and the CA (what the hub issues).
 
 mod render;
+pub mod report;
 mod sign;
 mod verify;
 
@@ -118,6 +119,12 @@ pub enum DocumentError {
     CmsBuild(cms::builder::Error),
     #[error("cannot write the signed PDF: {0}")]
     Update(#[source] std::io::Error),
+    /// A chart of the indicators report could not be drawn.
+    #[error("cannot draw a chart of the report: {0}")]
+    Chart(#[from] xaso_reports::ReportError),
+    /// krilla refused a chart's PNG (it gives the reason as text).
+    #[error("cannot embed a chart: {0}")]
+    Image(String),
 }
 
 /// The content of `dossier`'s result document from its procedure's `[result]` template: the

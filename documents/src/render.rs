@@ -9,13 +9,14 @@ use crate::{DocumentError, ResultContent};
 
 /// The bundled fonts (the files the kiosk's screens use): Noto Sans has every Vietnamese
 /// letter with its stacked diacritics.
-const FONT_REGULAR: &[u8] = include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Regular.ttf");
-const FONT_BOLD: &[u8] = include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Bold.ttf");
+pub(crate) const FONT_REGULAR: &[u8] =
+    include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Regular.ttf");
+pub(crate) const FONT_BOLD: &[u8] = include_bytes!("../../kiosk/app/ui/fonts/NotoSans-Bold.ttf");
 
 /// A4 portrait, in PDF points.
 pub(crate) const PAGE_W: f32 = 595.28;
 pub(crate) const PAGE_H: f32 = 841.89;
-const MARGIN: f32 = 56.0;
+pub(crate) const MARGIN: f32 = 56.0;
 const QR_SIDE: f32 = 96.0;
 /// Width of the label column of the body lines.
 const LABEL_W: f32 = 190.0;
@@ -45,20 +46,20 @@ enum Placed {
 }
 
 /// Text widths from the fonts' advance widths (no kerning; enough for breaking and centring).
-struct Measure<'a> {
+pub(crate) struct Measure<'a> {
     regular: skrifa::FontRef<'a>,
     bold: skrifa::FontRef<'a>,
 }
 
 impl Measure<'_> {
-    fn new() -> Result<Measure<'static>, DocumentError> {
+    pub(crate) fn new() -> Result<Measure<'static>, DocumentError> {
         Ok(Measure {
             regular: skrifa::FontRef::new(FONT_REGULAR).map_err(|_| DocumentError::Font)?,
             bold: skrifa::FontRef::new(FONT_BOLD).map_err(|_| DocumentError::Font)?,
         })
     }
 
-    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
         use skrifa::MetadataProvider;
         let font = if bold { &self.bold } else { &self.regular };
         let charmap = font.charmap();
@@ -76,7 +77,7 @@ impl Measure<'_> {
     }
 
     /// Greedy line breaking at spaces; a word longer than the line stays whole.
-    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+    pub(crate) fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         let mut line = String::new();
         for word in text.split_whitespace() {
