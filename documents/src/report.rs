@@ -341,3 +341,48 @@ pub fn render_report(indicators: &Indicators, labels: &Labels) -> Result<Vec<u8>
     }
     Ok(doc.finish()?)
 }
+
+/// Everything `xaso-hub report` (or any other caller) writes for a commune and a period, as
+/// file names and their bytes: `indicators.json`, `procedures.csv`, `headline.csv`, each
+/// chart as `<stem>.svg` and `<stem>.png` (1200 × 600), `report.pdf`, `open-data.csv` and
+/// `open-data.schema.json`. The caller writes them; nothing here touches a file.
+pub fn report_files(
+    indicators: &Indicators,
+    labels: &Labels,
+    open_data: &xaso_reports::open_data::OpenData,
+) -> Result<Vec<(String, Vec<u8>)>, DocumentError> {
+    let mut files = vec![
+        (
+            "indicators.json".to_owned(),
+            indicators.to_json()?.into_bytes(),
+        ),
+        (
+            "procedures.csv".to_owned(),
+            indicators.procedures_csv()?.into_bytes(),
+        ),
+        (
+            "headline.csv".to_owned(),
+            indicators.headline_csv(labels)?.into_bytes(),
+        ),
+    ];
+    for chart in Chart::ALL {
+        files.push((
+            format!("{}.svg", chart.stem()),
+            charts::svg(chart, indicators, labels, 1200, 600)?.into_bytes(),
+        ));
+        files.push((
+            format!("{}.png", chart.stem()),
+            charts::png(chart, indicators, labels, 1200, 600)?,
+        ));
+    }
+    files.push(("report.pdf".to_owned(), render_report(indicators, labels)?));
+    files.push((
+        "open-data.csv".to_owned(),
+        open_data.csv.clone().into_bytes(),
+    ));
+    files.push((
+        "open-data.schema.json".to_owned(),
+        open_data.schema_json.clone().into_bytes(),
+    ));
+    Ok(files)
+}

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::date;
-use xaso_documents::report::render_report;
+use xaso_documents::report::{render_report, report_files};
 use xaso_documents_testkit::pdftotext;
 use xaso_i18n::{Lang, Translations};
 use xaso_reports::{Indicators, Labels, Period};
@@ -160,4 +160,34 @@ fn the_report_pdf_has_the_vietnamese_headings_and_figures() {
             .filter(|w| w == b"/Subtype/Image")
             .count();
     assert_eq!(images, 3, "three charts");
+
+    let open = xaso_reports::open_data::open_data(
+        &CommuneCode::new("79001").unwrap(),
+        Period::new(from, to).unwrap(),
+        &dossiers,
+        &Catalog::bundled().unwrap(),
+        &Translations::bundled().unwrap(),
+        Lang::Vi,
+    )
+    .unwrap();
+    let files = report_files(&indicators, &labels, &open).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "indicators.json",
+            "procedures.csv",
+            "headline.csv",
+            "by-procedure.svg",
+            "by-procedure.png",
+            "satisfaction.svg",
+            "satisfaction.png",
+            "on-time.svg",
+            "on-time.png",
+            "report.pdf",
+            "open-data.csv",
+            "open-data.schema.json",
+        ]
+    );
+    assert!(files.iter().all(|(_, bytes)| !bytes.is_empty()));
 }
