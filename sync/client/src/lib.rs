@@ -127,12 +127,10 @@ impl SyncClient {
             .send()
             .await
             .map_err(Error::Network)?;
-        read_json(response, false)
-            .await?
-            .ok_or(Error::Refused {
-                status: 404,
-                message: String::new(),
-            })
+        read_json(response, false).await?.ok_or(Error::Refused {
+            status: 404,
+            message: String::new(),
+        })
     }
 }
 

@@ -14,6 +14,9 @@ pub struct OutboxCounts {
     pub dead: u64,
     /// Dossiers with something still to send.
     pub dossiers_waiting: u64,
+    /// Of the pending packets, those waiting behind a dead letter of their dossier.
+    #[serde(default)]
+    pub blocked: u64,
 }
 
 /// A packet the platform refused.

@@ -357,7 +357,9 @@ impl<P: Platform> Central<P> {
         if pull_due {
             round.pulled = self.pull(now).await?;
             let next = now
-                .checked_add(jiff::SignedDuration::try_from(self.config.pull_every).unwrap_or_default())
+                .checked_add(
+                    jiff::SignedDuration::try_from(self.config.pull_every).unwrap_or_default(),
+                )
                 .unwrap_or(now);
             *lock(&self.next_pull)? = Some(next);
             // a pull writes dossiers: take them in this round
@@ -547,7 +549,11 @@ impl<P: Platform> Central<P> {
                 json.and_then(|j| serde_json::from_value(j).ok())
             };
             let Some(dossier) = dossier else { continue };
-            if !dossier.consent.as_ref().is_some_and(|c| c.fetch_earlier_results) {
+            if !dossier
+                .consent
+                .as_ref()
+                .is_some_and(|c| c.fetch_earlier_results)
+            {
                 continue;
             }
             let Some(code) = lock(&self.shared.mapping)?
@@ -584,7 +590,11 @@ impl<P: Platform> Central<P> {
                             continue;
                         };
                         records.put_blob(&p, &bytes)?;
-                        if !dossier.attachments.iter().any(|a| a.sha256 == reference.sha256) {
+                        if !dossier
+                            .attachments
+                            .iter()
+                            .any(|a| a.sha256 == reference.sha256)
+                        {
                             dossier.attachments.push(reference);
                             added += 1;
                         }

@@ -107,10 +107,7 @@ impl OutboxDb {
 
     /// The hub's change-feed position the outbox has taken in.
     pub fn feed_cursor(&self) -> Result<u64, HubError> {
-        Ok(self
-            .meta("feed")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(self.meta("feed")?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     /// Store the packets of the feed up to `cursor` and move the cursor, in one transaction.
@@ -307,6 +304,19 @@ impl OutboxDb {
                 _ => counts.dead += n,
             }
         }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.commune, count(*) FROM packets p
+             WHERE p.state = 'pending'
+               AND EXISTS (SELECT 1 FROM packets q WHERE q.code = p.code AND q.state = 'dead')
+             GROUP BY p.commune",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (commune, n) = row?;
+            if communes.is_none_or(|c| c.contains(&commune)) {
+                counts.blocked += n as u64;
+            }
+        }
         Ok(counts)
     }
 
@@ -320,7 +330,12 @@ impl OutboxDb {
     }
 
     /// The earlier results of a dossier are attached.
-    pub fn fetch_done(&mut self, partition: &str, record: &str, now_ms: i64) -> Result<(), HubError> {
+    pub fn fetch_done(
+        &mut self,
+        partition: &str,
+        record: &str,
+        now_ms: i64,
+    ) -> Result<(), HubError> {
         self.conn.execute(
             "UPDATE fetches SET done = 1, at = ?3 WHERE partition = ?1 AND record = ?2",
             params![partition, record, now_ms],

@@ -192,9 +192,18 @@ impl NationalPortal {
             .await
             .map_err(|e| PlatformError::Unreachable(without_url(&e)))?;
         let reply: Option<ApiReply> = serde_json::from_slice(&bytes).ok();
-        if status == 401 || reply.as_ref().is_some_and(|r| r.error_code == wire::SESSION_EXPIRED) {
+        if status == 401
+            || reply
+                .as_ref()
+                .is_some_and(|r| r.error_code == wire::SESSION_EXPIRED)
+        {
             self.forget_session(&session).await;
             return Ok(Answer::Expired);
+        }
+        // A server error, "too many requests" or "timeout" is the platform's trouble, not a
+        // verdict on the packet, whatever its body says: try again later.
+        if status >= 500 || status == 429 || status == 408 {
+            return Err(PlatformError::Http(status));
         }
         match reply {
             Some(reply) if status < 400 || reply.error_code != wire::OK => Ok(Answer::Reply(reply)),
@@ -214,7 +223,8 @@ impl NationalPortal {
             is_updating: false,
             data: vec![item],
         };
-        let body = serde_json::to_vec(&request).map_err(|e| PlatformError::Unreadable(e.to_string()))?;
+        let body =
+            serde_json::to_vec(&request).map_err(|e| PlatformError::Unreadable(e.to_string()))?;
         for _ in 0..2 {
             match self.api(body.clone()).await? {
                 Answer::Expired => continue,
