@@ -54,6 +54,7 @@ mod error;
 pub mod liveness;
 pub mod metrics;
 pub mod registry;
+pub mod report;
 pub mod routes;
 pub mod server;
 pub mod signing;

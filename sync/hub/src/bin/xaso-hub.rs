@@ -51,6 +51,24 @@ enum Command {
         #[arg(long)]
         central: Option<PathBuf>,
     },
+    /// A commune's report for a period: indicators (JSON, CSV), charts (SVG, PNG), the
+    /// printable PDF, and the anonymised open data with its Table Schema.
+    Report {
+        #[arg(long)]
+        commune: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: jiff::civil::Date,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: jiff::civil::Date,
+        /// Where to write the files.
+        #[arg(long)]
+        out: PathBuf,
+        /// vi or en.
+        #[arg(long, default_value = "vi")]
+        lang: String,
+    },
     /// The outbox to the provincial / national platform.
     Outbox {
         /// The platform connection's TOML file (as for `serve --central`).
@@ -217,6 +235,23 @@ async fn main() -> Result<()> {
             }
         }
         Command::Ca => writeln!(out, "{}", hub.ca_pem())?,
+        Command::Report {
+            commune,
+            from,
+            to,
+            out: dir,
+            lang,
+        } => {
+            let lang = match lang.as_str() {
+                "vi" => xaso_i18n::Lang::Vi,
+                "en" => xaso_i18n::Lang::En,
+                other => bail!("--lang must be vi or en, not {other}"),
+            };
+            let names = xaso_hub::report::write_report(&hub, &commune, from, to, lang, &dir)?;
+            for name in names {
+                writeln!(out, "{}", dir.join(name).display())?;
+            }
+        }
         Command::Outbox { central, command } => {
             let central = connect(&hub, &central)?;
             match command {

@@ -421,8 +421,8 @@ impl<P: Platform> Central<P> {
         tokio::task::spawn_blocking(move || f(&hub, &shared)).await?
     }
 
-    /// Step 1: the change feed into the outbox.
-    async fn take_in(&self, now: Timestamp) -> Result<u64, HubError> {
+    /// Step 1 alone: the change feed into the outbox; how many packets are new.
+    pub async fn take_in(&self, now: Timestamp) -> Result<u64, HubError> {
         self.blocking(move |hub, shared| {
             let mut total = 0;
             loop {

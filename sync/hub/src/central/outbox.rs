@@ -320,6 +320,16 @@ impl OutboxDb {
         Ok(counts)
     }
 
+    /// The bytes of every packet's body (what the platform receives, headers aside).
+    pub fn body_bytes(&self) -> Result<u64, HubError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT coalesce(sum(length(body)), 0) FROM packets",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     /// Dossiers (partition, record) whose earlier results are still to fetch.
     pub fn fetches_due(&self) -> Result<Vec<(String, String)>, HubError> {
         let mut stmt = self
