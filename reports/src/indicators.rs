@@ -177,17 +177,9 @@ pub struct Indicators {
     pub procedures: Vec<ProcedureRow>,
 }
 
-/// The date the processing clock starts: the `received` audit entry, before that the
-/// submission (else the creation). The same rule as the officer's queue
-/// (`xaso_queue::processing_start`).
+/// The date the processing clock starts ([`Dossier::processing_start`]).
 pub fn processing_start(dossier: &Dossier) -> Date {
-    let audit = dossier.audit();
-    let at = audit
-        .iter()
-        .find(|e| e.to == DossierState::Received)
-        .or_else(|| audit.iter().find(|e| e.action == Action::Submit))
-        .map_or(dossier.created_at, |e| e.at);
-    vietnam_date(at)
+    dossier.processing_start()
 }
 
 /// The audit entry that finished the dossier: the first one reaching `approved`,

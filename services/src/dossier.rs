@@ -417,6 +417,19 @@ impl Dossier {
         &self.audit
     }
 
+    /// The date (in Viet Nam) the processing clock starts: when the commune received the
+    /// dossier; before that, when it was submitted (else when it was created). The officer's
+    /// queue and the commune's indicators count due dates from it.
+    pub fn processing_start(&self) -> jiff::civil::Date {
+        let at = self
+            .audit
+            .iter()
+            .find(|e| e.to == DossierState::Received)
+            .or_else(|| self.audit.iter().find(|e| e.action == Action::Submit))
+            .map_or(self.created_at, |e| e.at);
+        crate::calendar::vietnam_date(at)
+    }
+
     /// Whether `action` by `role` would be accepted now (for enabling buttons).
     pub fn can(&self, action: Action, role: Role) -> bool {
         action.target(self.state).is_some()

@@ -1,6 +1,9 @@
 //! `cargo xtask demo`: a local commune hub on loopback, the kiosk enrolled
 //! with it, the software card in a real pcscd + vpcd reader when there is a
-//! display; headless journey without one.
+//! display; headless journey without one. The hub reports to the national
+//! portal simulator (`xaso-central-sim`, two dossiers submitted online waiting
+//! there); after the journey the demo shows the hub's outbox and writes the
+//! commune's report for the month.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -106,8 +109,12 @@ pub fn demo(extra: &[String]) -> Result<()> {
             "xaso-idcard",
             "--bin",
             "xaso-card",
+            "--package",
+            "xaso-central-sim",
+            "--bin",
+            "xaso-central-sim",
         ]),
-        "building the kiosk, the hub and the card tool (release)",
+        "building the kiosk, the hub, the card tool and the platform simulator (release)",
     )?;
     let demo_dir = root().join("target/demo");
     let hub_dir = demo_dir.join("hub");
@@ -145,9 +152,16 @@ pub fn demo(extra: &[String]) -> Result<()> {
         .port();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let mut children = Children(Vec::new());
-    let mut hub_child = hub(&["serve", "--listen", &addr.to_string()])
-        .spawn()
-        .context("starting xaso-hub")?;
+    let central_toml = start_central_sim(&demo_dir, commune, &mut children)?;
+    let mut hub_child = hub(&[
+        "serve",
+        "--listen",
+        &addr.to_string(),
+        "--central",
+        &central_toml.to_string_lossy(),
+    ])
+    .spawn()
+    .context("starting xaso-hub")?;
     let ready = wait_for_port(addr, &mut hub_child);
     children.0.push(("the local hub".into(), hub_child));
     ready?;
@@ -202,6 +216,12 @@ pub fn demo(extra: &[String]) -> Result<()> {
     }
     kiosk.args(extra);
     run(&mut kiosk, "xaso-kiosk --demo")?;
+    show_central(
+        &mut |args: &[&str]| hub(args),
+        &central_toml,
+        commune,
+        &demo_dir,
+    )?;
     // The officer's tablet on a sample commune: every screen, at both tablet sizes.
     let officer_dir = demo_dir.join("officer-screenshots");
     run(
@@ -211,6 +231,114 @@ pub fn demo(extra: &[String]) -> Result<()> {
             .arg(&officer_dir),
         "xaso-kiosk --officer-screenshots",
     )
+}
+
+/// Start `xaso-central-sim` (the national portal, played on loopback) with two dossiers
+/// submitted online for `commune`, and write the hub's connection file for it.
+fn start_central_sim(demo_dir: &Path, commune: &str, children: &mut Children) -> Result<PathBuf> {
+    let dir = demo_dir.join("central");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let online = dir.join("online.json");
+    let dossiers: Vec<serde_json::Value> = (1..=2)
+        .map(|i| {
+            serde_json::json!({
+                "MaHoSo": format!("000.00.{commune}.H01-261201-000{i}"),
+                "MaTTHC": "1.004873",
+                "MaDonVi": commune,
+                "NgayTiepNhan": format!("2026120{i}090000"),
+                "ChuHoSo": if i == 1 { "Lê Văn Hùng" } else { "Đặng Thị Thu" },
+                "SoDinhDanh": format!("00119000000{i}"),
+                "ThongTin": { "purpose": "Kết hôn" }
+            })
+        })
+        .collect();
+    std::fs::write(&online, serde_json::to_vec_pretty(&dossiers)?)
+        .with_context(|| format!("writing {}", online.display()))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free loopback port")?
+        .port();
+    let mut child = Command::new(release_bin("xaso-central-sim"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--online")
+        .arg(&online)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting xaso-central-sim")?;
+    let url = child.stdout.take().map(|out| {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+        line.trim().to_owned()
+    });
+    children.0.push(("the platform simulator".into(), child));
+    let url = url
+        .filter(|u| u.starts_with("https://"))
+        .context("xaso-central-sim did not say where it listens (see its messages above)")?;
+    let toml = dir.join("central.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "base_url = \"{url}\"\nusername = \"xaso\"\npassword = \"xaso-sim\"\n\
+             ca_file = \"ca.pem\"\ncommunes = [\"{commune}\"]\npull_every_secs = 5\n"
+        ),
+    )
+    .with_context(|| format!("writing {}", toml.display()))?;
+    eprintln!(
+        "xtask: the national portal simulator on {url} (xaso-central-sim); the hub reports to it"
+    );
+    Ok(toml)
+}
+
+/// After the journey: wait for the hub's outbox to empty, show it, and write the commune's
+/// report for the month so far.
+fn show_central(
+    hub: &mut dyn FnMut(&[&str]) -> Command,
+    central_toml: &Path,
+    commune: &str,
+    demo_dir: &Path,
+) -> Result<()> {
+    let toml = central_toml.to_string_lossy().to_string();
+    let mut status = String::new();
+    for _ in 0..30 {
+        status = output_of(
+            &mut hub(&["outbox", "--central", &toml, "status"]),
+            "outbox status",
+        )?;
+        if status.lines().any(|l| l == "pending\t0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    eprintln!("xtask: the hub's outbox to the national portal:");
+    for line in status.lines() {
+        eprintln!("xtask:   {line}");
+    }
+    let today = jiff::ZonedDateTime::now().date();
+    let first = today.first_of_month();
+    let out = demo_dir.join("report");
+    let written = output_of(
+        &mut hub(&[
+            "report",
+            "--commune",
+            commune,
+            "--from",
+            &first.to_string(),
+            "--to",
+            &today.to_string(),
+            "--out",
+            &out.to_string_lossy(),
+        ]),
+        "the commune's report",
+    )?;
+    eprintln!(
+        "xtask: the commune's report for this month ({} files) in {}",
+        written.lines().count(),
+        out.display()
+    );
+    Ok(())
 }
 
 /// The synthetic resident whose software card the demo puts in the reader.

@@ -54,9 +54,9 @@ use std::path::Path;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use xaso_services::calendar::{Holidays, vietnam_date};
+use xaso_services::calendar::Holidays;
 use xaso_services::catalog::Catalog;
-use xaso_services::dossier::{Action, Channel, Dossier, DossierState};
+use xaso_services::dossier::{Channel, Dossier, DossierState};
 use xaso_sync_core::Partition;
 use xaso_sync_store::{DatabaseKey, Store, db};
 
@@ -603,16 +603,9 @@ impl QueueIndex {
     }
 }
 
-/// The date the processing clock starts: when the commune received the
-/// dossier; before that, when it was submitted (else when it was created).
+/// The date the processing clock starts ([`Dossier::processing_start`]).
 pub fn processing_start(dossier: &Dossier) -> Date {
-    let audit = dossier.audit();
-    let at = audit
-        .iter()
-        .find(|e| e.to == DossierState::Received)
-        .or_else(|| audit.iter().find(|e| e.action == Action::Submit))
-        .map_or(dossier.created_at, |e| e.at);
-    vietnam_date(at)
+    dossier.processing_start()
 }
 
 /// What the index keeps of a dossier.

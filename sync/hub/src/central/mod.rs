@@ -631,57 +631,77 @@ impl<P: Platform> Central<P> {
 
     /// Step 4: deliver what may go at `now`.
     async fn deliver(&self, now: Timestamp, round: &mut Round) -> Result<(), HubError> {
+        use futures_util::StreamExt;
         loop {
             let heads = lock(&self.shared.db)?.heads(HEADS)?;
-            let mut go = Vec::new();
-            {
+            let go: Vec<outbox::Head> = {
                 let mut scheduler = lock(&self.shared.scheduler)?;
-                for head in heads {
-                    if go.len() >= self.config.parallel {
-                        break;
-                    }
-                    if scheduler.begin(&head.code, now) {
-                        go.push(head);
-                    }
-                }
-            }
+                heads
+                    .into_iter()
+                    .filter(|head| scheduler.begin(&head.code, now))
+                    .collect()
+            };
             if go.is_empty() {
                 return Ok(());
             }
-            let sends = go.into_iter().map(|head| async move {
-                self.slot().await;
-                let outcome = self.platform.send(head.body.clone()).await;
-                (head, outcome)
-            });
-            let results = futures_util::future::join_all(sends).await;
-            for (head, outcome) in results {
-                let jitter: f64 = rand::rng().random();
-                let next = lock(&self.shared.scheduler)?.record(&head.code, &outcome, now, jitter);
-                let mut db = lock(&self.shared.db)?;
-                match next {
-                    Next::Delivered => {
-                        db.delivered(head.id, now.as_millisecond())?;
-                        *lock(&self.shared.last_delivered)? = Some(now.as_millisecond());
-                        self.hub.inner.metrics.outbox_delivered.inc();
-                        round.delivered += 1;
+            // `parallel` dossiers at a time; once the breaker opens, the rest wait
+            let results: Vec<(outbox::Head, Option<Outcome>)> = futures_util::stream::iter(go)
+                .map(|head| async move {
+                    if lock(&self.shared.scheduler).is_ok_and(|s| s.open_until(now).is_some()) {
+                        return (head, None);
                     }
-                    Next::DeadLetter { code, message } => {
-                        tracing::warn!(key = %head.key, error_code = %code, "packet refused: dead letter");
-                        db.dead(head.id, &code, &message, now.as_millisecond())?;
-                        self.hub.inner.metrics.outbox_dead.inc();
-                        round.dead += 1;
-                    }
-                    Next::RetryAt(_) => {
-                        if let Outcome::Failed { reason } = &outcome {
-                            db.failed(head.id, reason)?;
+                    self.slot().await;
+                    let outcome = self.platform.send(head.body.clone()).await;
+                    (head, Some(outcome))
+                })
+                .buffer_unordered(self.config.parallel)
+                .collect()
+                .await;
+            let mut verdicts = Vec::with_capacity(results.len());
+            {
+                let mut scheduler = lock(&self.shared.scheduler)?;
+                for (head, outcome) in &results {
+                    let Some(outcome) = outcome else { continue };
+                    let jitter: f64 = rand::rng().random();
+                    let verdict = match scheduler.record(&head.code, outcome, now, jitter) {
+                        Next::Delivered => {
+                            self.hub.inner.metrics.outbox_delivered.inc();
+                            round.delivered += 1;
+                            outbox::Verdict::Delivered
                         }
-                        self.hub.inner.metrics.outbox_failures.inc();
-                        round.failed += 1;
-                    }
-                    // signed out: the same packet goes again in this loop (a new session is
-                    // made on the next send); the scheduler stops that after three in a row
-                    Next::SignInAgain => {}
+                        Next::DeadLetter { code, message } => {
+                            tracing::warn!(key = %head.key, error_code = %code, "packet refused: dead letter");
+                            self.hub.inner.metrics.outbox_dead.inc();
+                            round.dead += 1;
+                            outbox::Verdict::Dead { code, message }
+                        }
+                        Next::RetryAt(_) => {
+                            self.hub.inner.metrics.outbox_failures.inc();
+                            round.failed += 1;
+                            match outcome {
+                                Outcome::Failed { reason } => outbox::Verdict::Failed {
+                                    reason: reason.clone(),
+                                },
+                                _ => outbox::Verdict::Failed {
+                                    reason: "the platform does not accept the session".into(),
+                                },
+                            }
+                        }
+                        // signed out: the same packet goes again in this loop (a new session
+                        // is made on the next send); the scheduler stops that after three
+                        Next::SignInAgain => continue,
+                    };
+                    verdicts.push((head.id, verdict));
                 }
+            }
+            // one transaction (one fsync) for the whole batch: a packet marked delivered a
+            // moment late is at worst sent again, and the platform keeps the first copy
+            let delivered_any = verdicts
+                .iter()
+                .any(|(_, v)| matches!(v, outbox::Verdict::Delivered));
+            lock(&self.shared.db)?.record(&verdicts, now.as_millisecond())?;
+            if delivered_any {
+                *lock(&self.shared.last_delivered)? = Some(now.as_millisecond());
             }
         }
     }

@@ -60,6 +60,17 @@ pub struct Head {
 
 pub use xaso_sync_core::central::{DeadLetter, OutboxCounts as Counts};
 
+/// What became of a packet sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Acknowledged.
+    Delivered,
+    /// Refused: dead letter with the platform's code and message.
+    Dead { code: String, message: String },
+    /// No usable answer; it stays in line (the reason is kept for the officers).
+    Failed { reason: String },
+}
+
 /// Where the packet came from: its dossier record.
 #[derive(Debug, Clone)]
 pub struct Origin<'a> {
@@ -177,40 +188,34 @@ impl OutboxDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The platform acknowledged packet `id`.
-    pub fn delivered(&mut self, id: i64, now_ms: i64) -> Result<(), HubError> {
-        self.conn.execute(
-            "UPDATE packets SET state = 'delivered', attempts = attempts + 1, done_at = ?2,
-                    error_code = NULL, message = NULL
-             WHERE id = ?1",
-            params![id, now_ms],
-        )?;
-        Ok(())
-    }
-
-    /// A try of packet `id` failed; keep the reason for the officers.
-    pub fn failed(&mut self, id: i64, reason: &str) -> Result<(), HubError> {
-        self.conn.execute(
-            "UPDATE packets SET attempts = attempts + 1, message = ?2 WHERE id = ?1",
-            params![id, reason],
-        )?;
-        Ok(())
-    }
-
-    /// Packet `id` is refused: dead letter with the platform's code and message.
-    pub fn dead(
-        &mut self,
-        id: i64,
-        error_code: &str,
-        message: &str,
-        now_ms: i64,
-    ) -> Result<(), HubError> {
-        self.conn.execute(
-            "UPDATE packets SET state = 'dead', attempts = attempts + 1, error_code = ?2,
-                    message = ?3, done_at = ?4
-             WHERE id = ?1",
-            params![id, error_code, message, now_ms],
-        )?;
+    /// Record what became of sent packets, all in one transaction.
+    pub fn record(&mut self, verdicts: &[(i64, Verdict)], now_ms: i64) -> Result<(), HubError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut delivered = tx.prepare_cached(
+                "UPDATE packets SET state = 'delivered', attempts = attempts + 1, done_at = ?2,
+                        error_code = NULL, message = NULL
+                 WHERE id = ?1",
+            )?;
+            let mut dead = tx.prepare_cached(
+                "UPDATE packets SET state = 'dead', attempts = attempts + 1, error_code = ?2,
+                        message = ?3, done_at = ?4
+                 WHERE id = ?1",
+            )?;
+            let mut failed = tx.prepare_cached(
+                "UPDATE packets SET attempts = attempts + 1, message = ?2 WHERE id = ?1",
+            )?;
+            for (id, verdict) in verdicts {
+                match verdict {
+                    Verdict::Delivered => delivered.execute(params![id, now_ms])?,
+                    Verdict::Dead { code, message } => {
+                        dead.execute(params![id, code, message, now_ms])?
+                    }
+                    Verdict::Failed { reason } => failed.execute(params![id, reason])?,
+                };
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
