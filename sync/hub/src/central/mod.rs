@@ -706,3 +706,48 @@ impl<P: Platform> Central<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn a_connection_file_reads_its_secrets_and_trust_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("portal.password"), "s3cret\n").unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let path = dir.path().join("central.toml");
+        std::fs::write(
+            &path,
+            "base_url = \"https://portal.example/integration/\"\nusername = \"xa-79001\"\n\
+             password_file = \"portal.password\"\nca_file = \"ca.pem\"\ncommunes = [\"79001\"]\n\
+             rate_per_second = 5\n",
+        )
+        .unwrap();
+        let c = CentralConfig::load(&path).unwrap();
+        assert_eq!(c.portal.base_url, "https://portal.example/integration");
+        assert_eq!(c.portal.password, "s3cret");
+        assert!(c.portal.ca_pem.unwrap().starts_with("-----BEGIN"));
+        assert_eq!(c.communes, ["79001"]);
+        assert_eq!((c.rate_per_second, c.parallel), (5.0, 8));
+        assert_eq!(c.pull_every, Duration::from_secs(300));
+
+        std::fs::write(
+            &path,
+            "base_url = \"https://x\"\nusername = \"u\"\ncommunes = [\"7900\"]\n",
+        )
+        .unwrap();
+        assert!(matches!(CentralConfig::load(&path), Err(CentralError::Commune(c)) if c == "7900"));
+        std::fs::write(
+            &path,
+            "base_url = \"https://x\"\nusername = \"u\"\npassword_file = \"missing\"\ncommunes = []\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            CentralConfig::load(&path),
+            Err(CentralError::Read { .. })
+        ));
+    }
+}
