@@ -145,11 +145,7 @@ pub fn compose(
             procedure: procedure.code.to_string(),
         });
     }
-    let tracking_code = dossier
-        .tracking_code
-        .as_ref()
-        .ok_or(DocumentError::NoTrackingCode)?
-        .to_string();
+    let tracking_code = dossier.code().ok_or(DocumentError::NoTrackingCode)?;
     let result = &procedure.result;
     let lines = procedure
         .result_lines(&dossier.values, lang, translations)

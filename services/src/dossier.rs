@@ -417,6 +417,15 @@ impl Dossier {
         &self.audit
     }
 
+    /// The code people quote for the dossier: our tracking code, or — for a dossier that
+    /// came in online from the national platform — the platform's code.
+    pub fn code(&self) -> Option<String> {
+        self.tracking_code
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| self.external_code.clone())
+    }
+
     /// The date (in Viet Nam) the processing clock starts: when the commune received the
     /// dossier; before that, when it was submitted (else when it was created). The officer's
     /// queue and the commune's indicators count due dates from it.

@@ -629,11 +629,7 @@ impl<'a> IndexedRow<'a> {
             .procedure(dossier.procedure.as_str())
             .map(|p| holidays.due_date(received, p.processing_days));
         IndexedRow {
-            tracking_code: dossier
-                .tracking_code
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            tracking_code: dossier.code().unwrap_or_default(),
             procedure: dossier.procedure.as_str(),
             state: dossier.state(),
             channel: dossier.channel,
@@ -706,7 +702,12 @@ fn upsert(
         .execute(params![
             id,
             row.id_number,
-            row.tracking_code.replace('-', "")
+            // letters and digits only, as a search compacts what is typed ("79001-2612…",
+            // or a platform code with dots)
+            row.tracking_code
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
         ])?;
     Ok(())
 }

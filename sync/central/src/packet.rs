@@ -51,10 +51,7 @@ impl Packet {
 /// The dossier's code on the platform: our tracking code, or the platform's own code of a
 /// dossier that came in online.
 pub fn platform_code(dossier: &Dossier) -> Option<String> {
-    dossier
-        .external_code
-        .clone()
-        .or_else(|| dossier.tracking_code.as_ref().map(ToString::to_string))
+    dossier.code()
 }
 
 /// A digest naming one audit entry: the same entry gives the same digest on every device.

@@ -295,6 +295,10 @@ async fn online_dossiers_reach_the_officers_queue_once_and_earlier_results_need_
     assert_eq!(queue.len().unwrap(), 50);
     let found = queue.search("nguoi nop truc tuyen 7", 10).unwrap();
     assert!(!found.is_empty());
+    // shown and found by the platform's code (it has no tracking code of ours)
+    let by_code = queue.search(&online(7).ma_ho_so, 10).unwrap();
+    assert_eq!(by_code.len(), 1);
+    assert_eq!(by_code[0].tracking_code, online(7).ma_ho_so);
 
     // an online dossier's steps go back to the platform under the platform's code
     let record = xaso_central::inbound::online_record_id(&online(3).ma_ho_so);
