@@ -380,3 +380,36 @@ async fn online_dossiers_reach_the_officers_queue_once_and_earlier_results_need_
         .unwrap();
     assert_eq!(stored.as_deref(), Some(pdf.as_slice()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_rate_limit_spaces_the_packets() {
+    let hub = start_hub().await;
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let config = CentralConfig {
+        portal: PortalConfig {
+            base_url: sim.base_url(),
+            username: "xaso".into(),
+            password: "xaso-sim".into(),
+            ca_pem: Some(sim.ca_pem()),
+            timeout: Duration::from_secs(2),
+        },
+        communes: vec![COMMUNE.into()],
+        mapping: None,
+        rate_per_second: 20.0,
+        parallel: 8,
+        pull_every: Duration::from_secs(3600),
+        policy: quick(),
+    };
+    let portal = NationalPortal::new(config.portal.clone()).unwrap();
+    let central = Central::new(&hub.hub, portal, config).unwrap();
+    // 6 dossiers × 5 packets = 30 packets at 20 per second: at least 1.45 s apart end to end
+    hand_in(&hub.hub, 0, 6, 4);
+    let started = std::time::Instant::now();
+    drain(&central, Duration::from_secs(60)).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1450),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(central.status(Timestamp::now()).unwrap().counts.delivered, 30);
+}
