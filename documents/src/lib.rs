@@ -26,6 +26,7 @@
 //!
 //! Supported keys: ECDSA P-256 with SHA-256 for the officer and the CA (what the hub issues).
 
+mod pdf;
 mod render;
 pub mod report;
 mod sign;

@@ -1,10 +1,9 @@
 //! Laying out the result document on A4 pages and writing the PDF with krilla.
 
-use krilla::geom::{PathBuilder, Point, Rect};
-use krilla::text::{Font, TextDirection};
 use qrcode::{Color, QrCode};
-use xaso_i18n::{Lang, Translations};
+use xaso_i18n::Translations;
 
+use crate::pdf::{Pages, Placed};
 use crate::{DocumentError, ResultContent};
 
 /// The bundled fonts (the files the kiosk's screens use): Noto Sans has every Vietnamese
@@ -20,30 +19,6 @@ pub(crate) const MARGIN: f32 = 56.0;
 const QR_SIDE: f32 = 96.0;
 /// Width of the label column of the body lines.
 const LABEL_W: f32 = 190.0;
-
-/// One thing placed on a page (top-left origin, y down; text at its baseline).
-#[derive(Debug, Clone, PartialEq)]
-enum Placed {
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        bold: bool,
-        text: String,
-    },
-    /// A filled rectangle (the rule under the motto).
-    Rule {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-    },
-    Qr {
-        x: f32,
-        y: f32,
-        side: f32,
-    },
-}
 
 /// Text widths from the fonts' advance widths (no kerning; enough for breaking and centring).
 pub(crate) struct Measure<'a> {
@@ -99,32 +74,7 @@ impl Measure<'_> {
     }
 }
 
-/// Places content on A4 pages, starting a new page when one is full.
-struct Pages<'m> {
-    measure: &'m Measure<'m>,
-    pages: Vec<Vec<Placed>>,
-    y: f32,
-}
-
 impl Pages<'_> {
-    /// Reserves `height` below the current position (on a new page if it does not fit) and
-    /// returns its top.
-    fn reserve(&mut self, height: f32) -> f32 {
-        if self.y + height > PAGE_H - MARGIN && self.y > MARGIN {
-            self.pages.push(Vec::new());
-            self.y = MARGIN;
-        }
-        let top = self.y;
-        self.y += height;
-        top
-    }
-
-    fn place(&mut self, item: Placed) {
-        if let Some(page) = self.pages.last_mut() {
-            page.push(item);
-        }
-    }
-
     /// `text` centred on the column `[left, left + width]`, at baseline `y`.
     fn centred(&mut self, text: &str, size: f32, bold: bool, left: f32, width: f32, y: f32) {
         let w = self.measure.width(text, size, bold);
@@ -216,12 +166,8 @@ impl Texts {
     }
 }
 
-fn layout(c: &ResultContent, texts: &Texts, m: &Measure<'_>) -> Vec<Vec<Placed>> {
-    let mut p = Pages {
-        measure: m,
-        pages: vec![Vec::new()],
-        y: MARGIN,
-    };
+fn layout(c: &ResultContent, texts: &Texts, m: &Measure<'_>, qr: &QrCode) -> Vec<Vec<Placed>> {
+    let mut p = Pages::new(m);
     // The header: the issuing body on the left, the national motto on the right.
     let left_w = 200.0;
     let right_x = MARGIN + left_w + 10.0;
@@ -272,6 +218,8 @@ fn layout(c: &ResultContent, texts: &Texts, m: &Measure<'_>) -> Vec<Vec<Placed>>
         x: MARGIN,
         y: top,
         side: QR_SIDE,
+        modules: qr.width(),
+        dark: qr.to_colors().iter().map(|c| *c == Color::Dark).collect(),
     });
     let sig_x = PAGE_W / 2.0;
     let sig_w = PAGE_W - MARGIN - sig_x;
@@ -298,81 +246,13 @@ pub fn render(
 ) -> Result<Vec<u8>, DocumentError> {
     let measure = Measure::new()?;
     let texts = Texts::of(content, translations);
-    let pages = layout(content, &texts, &measure);
-    let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(DocumentError::Font)?;
-    let bold = Font::new(FONT_BOLD.into(), 0).ok_or(DocumentError::Font)?;
     let qr = QrCode::new(content.tracking_code.as_bytes())?;
-    let modules = qr.width();
-    let colors = qr.to_colors();
-
-    let mut doc = krilla::Document::new();
-    doc.set_metadata(
-        krilla::metadata::Metadata::new()
-            .title(format!("{} {}", content.title, content.tracking_code))
-            .language(lang_tag(content.lang).into())
-            .creator("Xã Số".into()),
-    );
-    for items in pages {
-        let settings =
-            krilla::page::PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(DocumentError::Layout)?;
-        let mut page = doc.start_page_with(settings);
-        let mut surface = page.surface();
-        surface.set_fill(Some(krilla::paint::Fill::default()));
-        for item in items {
-            match item {
-                Placed::Text {
-                    x,
-                    y,
-                    size,
-                    bold: b,
-                    text,
-                } => surface.draw_text(
-                    Point::from_xy(x, y),
-                    if b { bold.clone() } else { regular.clone() },
-                    size,
-                    &text,
-                    false,
-                    TextDirection::Auto,
-                ),
-                Placed::Rule { x, y, w, h } => {
-                    let mut path = PathBuilder::new();
-                    if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-                        path.push_rect(rect);
-                    }
-                    if let Some(path) = path.finish() {
-                        surface.draw_path(&path);
-                    }
-                }
-                Placed::Qr { x, y, side } => {
-                    // A four-module quiet zone on each side, as the standard asks.
-                    let unit = side / (modules + 8) as f32;
-                    let mut path = PathBuilder::new();
-                    for (i, c) in colors.iter().enumerate() {
-                        if *c != Color::Dark {
-                            continue;
-                        }
-                        let mx = (i % modules + 4) as f32;
-                        let my = (i / modules + 4) as f32;
-                        if let Some(rect) =
-                            Rect::from_xywh(x + mx * unit, y + my * unit, unit, unit)
-                        {
-                            path.push_rect(rect);
-                        }
-                    }
-                    if let Some(path) = path.finish() {
-                        surface.draw_path(&path);
-                    }
-                }
-            }
-        }
-        surface.finish();
-        page.finish();
-    }
-    Ok(doc.finish()?)
-}
-
-fn lang_tag(lang: Lang) -> &'static str {
-    lang.code()
+    let pages = layout(content, &texts, &measure, &qr);
+    crate::pdf::write(
+        format!("{} {}", content.title, content.tracking_code),
+        content.lang,
+        pages,
+    )
 }
 
 #[cfg(test)]

@@ -6,83 +6,27 @@
 //! names from the catalog); the layout uses the bundled Noto Sans like the result
 //! documents, so Vietnamese is searchable and copyable in the PDF.
 
-use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
-use krilla::image::Image;
-use krilla::text::{Font, TextDirection};
 use xaso_reports::charts::{self, Chart};
 use xaso_reports::{Indicators, Labels};
 
 use crate::DocumentError;
-use crate::render::{FONT_BOLD, FONT_REGULAR, MARGIN, Measure, PAGE_H, PAGE_W};
+use crate::pdf::{Pages, Placed};
+use crate::render::{MARGIN, Measure, PAGE_W};
 
 /// Pixels of a chart per PDF point (sharp on paper).
 const CHART_SCALE: f32 = 2.0;
 /// The table's numeric columns: their width each, in points.
 const NUMBER_W: f32 = 46.0;
 
-/// One thing placed on a page (top-left origin, y down; text at its baseline).
-enum Placed {
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        bold: bool,
-        text: String,
-    },
-    Rule {
-        x: f32,
-        y: f32,
-        w: f32,
-    },
-    Image {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        png: Vec<u8>,
-    },
-}
-
-struct Pages<'m> {
-    measure: &'m Measure<'m>,
-    pages: Vec<Vec<Placed>>,
-    y: f32,
-}
-
 impl Pages<'_> {
-    fn reserve(&mut self, height: f32) -> f32 {
-        if self.y + height > PAGE_H - MARGIN && self.y > MARGIN {
-            self.pages.push(Vec::new());
-            self.y = MARGIN;
-        }
-        let top = self.y;
-        self.y += height;
-        top
-    }
-
-    fn place(&mut self, item: Placed) {
-        if let Some(page) = self.pages.last_mut() {
-            page.push(item);
-        }
-    }
-
-    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, text: &str) {
-        self.place(Placed::Text {
-            x,
-            y,
-            size,
-            bold,
-            text: text.to_owned(),
-        });
-    }
-
     /// `text` right-aligned at `right`.
     fn right(&mut self, right: f32, y: f32, size: f32, bold: bool, text: &str) {
         let w = self.measure.width(text, size, bold);
         self.text(right - w, y, size, bold, text);
     }
 
-    fn centred(&mut self, text: &str, size: f32, bold: bool) {
+    /// Wrapped lines centred on the page, each on its own reserved line.
+    fn centred_block(&mut self, text: &str, size: f32, bold: bool) {
         let width = PAGE_W - 2.0 * MARGIN;
         for line in self.measure.wrap(text, size, bold, width) {
             let top = self.reserve(size * 1.5);
@@ -105,6 +49,7 @@ impl Pages<'_> {
             x: MARGIN,
             y: top + 18.0,
             w: PAGE_W - 2.0 * MARGIN,
+            h: 0.6,
         });
     }
 
@@ -171,14 +116,10 @@ fn target(met: bool, labels: &Labels) -> String {
 }
 
 fn layout(i: &Indicators, l: &Labels, m: &Measure<'_>) -> Result<Vec<Vec<Placed>>, DocumentError> {
-    let mut p = Pages {
-        measure: m,
-        pages: vec![Vec::new()],
-        y: MARGIN,
-    };
-    p.centred(&l.title, 16.0, true);
-    p.centred(&l.commune, 11.0, false);
-    p.centred(&l.period, 11.0, false);
+    let mut p = Pages::new(m);
+    p.centred_block(&l.title, 16.0, true);
+    p.centred_block(&l.commune, 11.0, false);
+    p.centred_block(&l.period, 11.0, false);
 
     p.heading(&l.headline);
     let s = &i.satisfaction;
@@ -241,6 +182,7 @@ fn layout(i: &Indicators, l: &Labels, m: &Measure<'_>) -> Result<Vec<Vec<Placed>
         x: MARGIN,
         y: rule,
         w: PAGE_W - 2.0 * MARGIN,
+        h: 0.6,
     });
     for row in &i.procedures {
         let c = row.submitted;
@@ -287,59 +229,11 @@ fn layout(i: &Indicators, l: &Labels, m: &Measure<'_>) -> Result<Vec<Vec<Placed>
 pub fn render_report(indicators: &Indicators, labels: &Labels) -> Result<Vec<u8>, DocumentError> {
     let measure = Measure::new()?;
     let pages = layout(indicators, labels, &measure)?;
-    let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(DocumentError::Font)?;
-    let bold = Font::new(FONT_BOLD.into(), 0).ok_or(DocumentError::Font)?;
-    let mut doc = krilla::Document::new();
-    doc.set_metadata(
-        krilla::metadata::Metadata::new()
-            .title(format!("{} {}", labels.title, indicators.commune))
-            .language(labels.lang.code().into())
-            .creator("Xã Số".into()),
-    );
-    for items in pages {
-        let settings =
-            krilla::page::PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(DocumentError::Layout)?;
-        let mut page = doc.start_page_with(settings);
-        let mut surface = page.surface();
-        surface.set_fill(Some(krilla::paint::Fill::default()));
-        for item in items {
-            match item {
-                Placed::Text {
-                    x,
-                    y,
-                    size,
-                    bold: b,
-                    text,
-                } => surface.draw_text(
-                    Point::from_xy(x, y),
-                    if b { bold.clone() } else { regular.clone() },
-                    size,
-                    &text,
-                    false,
-                    TextDirection::Auto,
-                ),
-                Placed::Rule { x, y, w } => {
-                    let mut path = PathBuilder::new();
-                    if let Some(rect) = Rect::from_xywh(x, y, w, 0.6) {
-                        path.push_rect(rect);
-                    }
-                    if let Some(path) = path.finish() {
-                        surface.draw_path(&path);
-                    }
-                }
-                Placed::Image { x, y, w, h, png } => {
-                    let image = Image::from_png(png.into(), true).map_err(DocumentError::Image)?;
-                    let size = Size::from_wh(w, h).ok_or(DocumentError::Layout)?;
-                    surface.push_transform(&Transform::from_translate(x, y));
-                    surface.draw_image(image, size);
-                    surface.pop();
-                }
-            }
-        }
-        surface.finish();
-        page.finish();
-    }
-    Ok(doc.finish()?)
+    crate::pdf::write(
+        format!("{} {}", labels.title, indicators.commune),
+        labels.lang,
+        pages,
+    )
 }
 
 /// Everything `xaso-hub report` (or any other caller) writes for a commune and a period, as

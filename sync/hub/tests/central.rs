@@ -31,6 +31,16 @@ fn t0() -> Timestamp {
 /// A connection to `sim` with quick retries (the tests run in real time unless they step
 /// the clock themselves).
 fn connect(hub: &Hub, sim: &Simulator, policy: xaso_central::Policy) -> Central<NationalPortal> {
+    connect_at(hub, sim, policy, 0.0)
+}
+
+/// [`connect`] with the province's rate limit (packets per second; 0: none).
+fn connect_at(
+    hub: &Hub,
+    sim: &Simulator,
+    policy: xaso_central::Policy,
+    rate_per_second: f64,
+) -> Central<NationalPortal> {
     let config = CentralConfig {
         portal: PortalConfig {
             base_url: sim.base_url(),
@@ -41,7 +51,7 @@ fn connect(hub: &Hub, sim: &Simulator, policy: xaso_central::Policy) -> Central<
         },
         communes: vec![COMMUNE.into()],
         mapping: None,
-        rate_per_second: 0.0,
+        rate_per_second,
         parallel: 8,
         pull_every: Duration::from_secs(3600),
         policy,
@@ -385,23 +395,7 @@ async fn online_dossiers_reach_the_officers_queue_once_and_earlier_results_need_
 async fn the_province_rate_limit_spaces_the_packets() {
     let hub = start_hub().await;
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let config = CentralConfig {
-        portal: PortalConfig {
-            base_url: sim.base_url(),
-            username: "xaso".into(),
-            password: "xaso-sim".into(),
-            ca_pem: Some(sim.ca_pem()),
-            timeout: Duration::from_secs(2),
-        },
-        communes: vec![COMMUNE.into()],
-        mapping: None,
-        rate_per_second: 20.0,
-        parallel: 8,
-        pull_every: Duration::from_secs(3600),
-        policy: quick(),
-    };
-    let portal = NationalPortal::new(config.portal.clone()).unwrap();
-    let central = Central::new(&hub.hub, portal, config).unwrap();
+    let central = connect_at(&hub.hub, &sim, quick(), 20.0);
     // 6 dossiers × 5 packets = 30 packets at 20 per second: at least 1.45 s apart end to end
     hand_in(&hub.hub, 0, 6, 4);
     let started = std::time::Instant::now();
@@ -411,5 +405,8 @@ async fn the_province_rate_limit_spaces_the_packets() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(central.status(Timestamp::now()).unwrap().counts.delivered, 30);
+    assert_eq!(
+        central.status(Timestamp::now()).unwrap().counts.delivered,
+        30
+    );
 }
