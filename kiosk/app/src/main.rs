@@ -380,9 +380,10 @@ fn officer_tour(args: &Args, dir: &std::path::Path) -> anyhow::Result<()> {
     let parts = officer_parts(
         args,
         work.clone(),
-        commune,
+        commune.clone(),
         "tablet-1".into(),
-        OfficerLink::none(),
+        xaso_kiosk::officer::tour::sample_link(&commune, now)
+            .context("cannot make the sample link")?,
         None,
         Box::new(SoftCardReader::new()?),
     )?;

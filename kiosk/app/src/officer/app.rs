@@ -173,4 +173,6 @@ fn wire(ui: &OfficerWindow, runner: &Rc<Runner>) {
     on!(on_zoom_out, [i: i32] => I::Desk(DeskInput::ZoomOut(index(i))));
     on!(on_rotate, [i: i32] => I::Desk(DeskInput::Rotate(index(i))));
     on!(on_sync_now, [] => I::SyncNow);
+    on!(on_retry_dead_letter, [key: SharedString] => I::RetryCentral(Some(key.into())));
+    on!(on_retry_all_dead_letters, [] => I::RetryCentral(None));
 }

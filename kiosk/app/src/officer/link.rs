@@ -1,7 +1,11 @@
 //! The officer tablet's link to the commune hub: a background thread that syncs the record
 //! store (records, then attachments) every `interval` and whenever "sync now" asks, on its
-//! own handle of the store file. The screen reads [`LinkStatus`]: the link's state, the last
-//! successful sync, the last error, and the transfer under way.
+//! own handle of the store file. After each sync round it also asks the hub how its outbox
+//! to the public-service platform stands ([`PortalView`]); a failure of that question never
+//! fails the sync. "Send again" asks the thread to put a refused packet (or all) back in line
+//! ([`LinkRequest::Retry`]) and read the outbox again. The screen reads [`LinkStatus`]: the
+//! link's state, the last successful sync, the last error, the transfer under way and the
+//! outbox.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -9,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xaso_sync_client::{CancellationToken, Identity, Progress, ProgressSnapshot, SyncClient};
+use xaso_sync_core::central::CentralStatus;
 
 /// The link as the sync screen shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +39,39 @@ pub struct LinkStatus {
     pub progress: Option<ProgressSnapshot>,
     /// Completed syncs since start.
     pub syncs: u64,
+    /// The hub's outbox to the public-service platform.
+    pub portal: PortalView,
+    /// The last "send again" could not reach the hub (cleared by the next that does).
+    pub retry_failed: bool,
+}
+
+/// What the tablet knows of the hub's outbox to the public-service platform.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum PortalView {
+    /// Not asked yet, or the hub could not be reached.
+    #[default]
+    Unknown,
+    /// The hub does not tell this device (403/404: not an officer's, or an older hub).
+    Unavailable,
+    /// The hub's answer (which says whether it talks to a platform at all).
+    Known(CentralStatus),
+}
+
+/// What the screen asks of the link thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkRequest {
+    /// Sync now.
+    SyncNow,
+    /// Put a refused packet (`Some(key)`), or every refused packet, back in line, then read
+    /// the outbox again.
+    Retry(Option<String>),
 }
 
 /// The background sync of an officer tablet.
 pub struct OfficerLink {
     status: Arc<Mutex<LinkStatus>>,
     progress: Progress,
-    wake: Option<mpsc::Sender<()>>,
+    wake: Option<mpsc::Sender<LinkRequest>>,
     cancel: CancellationToken,
 }
 
@@ -51,15 +82,24 @@ impl Drop for OfficerLink {
 }
 
 impl OfficerLink {
-    fn with_state(state: LinkState, wake: Option<mpsc::Sender<()>>) -> OfficerLink {
-        OfficerLink {
-            status: Arc::new(Mutex::new(LinkStatus {
+    fn with_state(state: LinkState, wake: Option<mpsc::Sender<LinkRequest>>) -> OfficerLink {
+        OfficerLink::with_status(
+            LinkStatus {
                 state,
                 last_ok: None,
                 last_error: None,
                 progress: None,
                 syncs: 0,
-            })),
+                portal: PortalView::Unknown,
+                retry_failed: false,
+            },
+            wake,
+        )
+    }
+
+    fn with_status(status: LinkStatus, wake: Option<mpsc::Sender<LinkRequest>>) -> OfficerLink {
+        OfficerLink {
+            status: Arc::new(Mutex::new(status)),
             progress: Progress::default(),
             wake,
             cancel: CancellationToken::new(),
@@ -71,6 +111,11 @@ impl OfficerLink {
         OfficerLink::with_state(LinkState::NoHub, None)
     }
 
+    /// A link that only shows `status` and never syncs (the screenshot tour's sample).
+    pub fn showing(status: LinkStatus) -> OfficerLink {
+        OfficerLink::with_status(status, None)
+    }
+
     /// Starts syncing the store in `store_dir` (`records.db`, `device.key`) with `hub_url`.
     pub fn start(
         store_dir: PathBuf,
@@ -78,7 +123,7 @@ impl OfficerLink {
         identity: Identity,
         interval: Duration,
     ) -> Result<OfficerLink, std::io::Error> {
-        let (tx, rx) = mpsc::channel::<()>();
+        let (tx, rx) = mpsc::channel::<LinkRequest>();
         let link = OfficerLink::with_state(LinkState::Idle, Some(tx));
         // Opened (and migrated) here, before the thread starts: never two migrations at once.
         let key = store_dir.join("device.key");
@@ -104,8 +149,17 @@ impl OfficerLink {
 
     /// "Sync now".
     pub fn sync_now(&self) {
+        self.ask(LinkRequest::SyncNow);
+    }
+
+    /// "Send again": one refused packet by key, or all of them.
+    pub fn retry(&self, key: Option<String>) {
+        self.ask(LinkRequest::Retry(key));
+    }
+
+    fn ask(&self, request: LinkRequest) {
         if let Some(tx) = &self.wake {
-            let _ = tx.send(());
+            let _ = tx.send(request);
         }
     }
 
@@ -127,7 +181,7 @@ fn run(
     hub_url: String,
     identity: Identity,
     interval: Duration,
-    wake: mpsc::Receiver<()>,
+    wake: mpsc::Receiver<LinkRequest>,
     status: Arc<Mutex<LinkStatus>>,
     progress: Progress,
     cancel: CancellationToken,
@@ -193,9 +247,49 @@ fn run(
                 });
             }
         }
-        match wake.recv_timeout(interval) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        let portal = runtime.block_on(portal_view(&client));
+        if portal != PortalView::Unknown {
+            set(&|s| s.portal = portal.clone());
+        }
+        // Wait for the next round; "send again" is answered at once and the wait goes on.
+        let due = std::time::Instant::now() + interval;
+        loop {
+            let left = due.saturating_duration_since(std::time::Instant::now());
+            match wake.recv_timeout(left) {
+                Ok(LinkRequest::SyncNow) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(LinkRequest::Retry(key)) => {
+                    let retried = runtime.block_on(client.central_retry(key.as_deref()));
+                    if let Err(e) = &retried {
+                        tracing::warn!("central retry failed: {e}");
+                    }
+                    let portal = runtime.block_on(portal_view(&client));
+                    set(&|s| {
+                        s.retry_failed = retried.is_err();
+                        if portal != PortalView::Unknown {
+                            s.portal = portal.clone();
+                        }
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if cancel.is_cancelled() {
+                return;
+            }
+        }
+    }
+}
+
+/// The hub's outbox as this device may see it. A 403/404 means the hub does not tell it;
+/// any other failure leaves what was known (`Unknown`).
+async fn portal_view(client: &SyncClient) -> PortalView {
+    match client.central_status().await {
+        Ok(status) => PortalView::Known(status),
+        Err(xaso_sync_client::Error::Refused {
+            status: 403 | 404, ..
+        }) => PortalView::Unavailable,
+        Err(e) => {
+            tracing::warn!("central status not read: {e}");
+            PortalView::Unknown
         }
     }
 }

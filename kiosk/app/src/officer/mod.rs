@@ -7,8 +7,10 @@
 //!   dossier, its actions, its conflicts) — and performs what they ask on the tablet's record
 //!   store; the result document is composed, rendered and signed with the officer's own
 //!   key ([`signing`], certified by the commune hub's CA) by `xaso-documents`.
-//! * [`queue`] reads the commune's dossiers for the queue, search and dashboard.
-//! * [`link`] syncs with the hub in a background thread and reports its state.
+//! * [`queue`] reads the commune's dossiers for the queue, search and dashboard;
+//!   [`charts`] draws the month's indicators (`xaso-reports`) for the dashboard.
+//! * [`link`] syncs with the hub in a background thread and reports its state, with the
+//!   hub's outbox to the public-service portal ([`portal`] shows it).
 //! * [`present`] pushes the state into the window; [`app`] queues the window's inputs.
 //!
 //! Invariants: nothing of a dossier is on screen unless an officer on the roster is signed in
@@ -16,8 +18,11 @@
 //! over the version the desk showed; no personal data in logs.
 
 pub mod app;
+pub mod attachment;
+pub mod charts;
 pub mod link;
 pub mod pins;
+pub mod portal;
 pub mod present;
 pub mod queue;
 pub mod shell;

@@ -2,7 +2,6 @@
 //! (only rows that changed are written). Texts are translated here, dates shown as the day
 //! in Viet Nam.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use slint::{Image, Model, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel};
@@ -12,14 +11,15 @@ use xaso_kiosk_core::signin::{PinProblem, SignInProblem, SignInState};
 use xaso_services::calendar::vietnam_date;
 use xaso_services::{Action, Dossier};
 
+use super::attachment;
+use super::charts::ChartsKey;
 use super::link::LinkState as Link;
-use super::queue::level_key;
 use super::shell::{OfficerShell, OfficerView, Typing as T};
 use crate::present::rows::sync_rows;
 use crate::ui::{
-    ActionButton, Bar, ConflictChoice, DecisionView, DossierAction, FieldConflictView, FieldLine,
-    HistoryLine, Item, LinkState, OfficerScreen, OfficerWindow, PageView, PinNotice, QueueRow,
-    SignInStep, Typing, WaitingLine,
+    ActionButton, Bar, ChartView, ConflictChoice, DeadLetterRow, DecisionView, DossierAction,
+    FieldConflictView, FieldLine, HistoryLine, Item, LinkState, OfficerScreen, OfficerWindow,
+    PageView, PinNotice, QueueRow, SignInStep, Typing, WaitingLine,
 };
 
 /// Translates a key with named arguments in the tablet's language.
@@ -50,10 +50,12 @@ pub struct OfficerPresenter {
     history: Rc<VecModel<HistoryLine>>,
     actions: Rc<VecModel<ActionButton>>,
     waiting: Rc<VecModel<WaitingLine>>,
+    dead_letters: Rc<VecModel<DeadLetterRow>>,
     queue_bars: Rc<VecModel<Bar>>,
     procedure_bars: Rc<VecModel<Bar>>,
-    channel_bars: Rc<VecModel<Bar>>,
-    satisfaction_bars: Rc<VecModel<Bar>>,
+    charts: Rc<VecModel<ChartView>>,
+    /// What the charts on screen were drawn from (decoded again only when it changes).
+    charts_key: Option<ChartsKey>,
 }
 
 impl OfficerPresenter {
@@ -69,10 +71,11 @@ impl OfficerPresenter {
             history: model(|m| ui.set_history(m)),
             actions: model(|m| ui.set_actions(m)),
             waiting: model(|m| ui.set_waiting_lines(m)),
+            dead_letters: model(|m| ui.set_dead_letters(m)),
             queue_bars: model(|m| ui.set_queue_bars(m)),
             procedure_bars: model(|m| ui.set_procedure_bars(m)),
-            channel_bars: model(|m| ui.set_channel_bars(m)),
-            satisfaction_bars: model(|m| ui.set_satisfaction_bars(m)),
+            charts: model(|m| ui.set_charts(m)),
+            charts_key: None,
         }
     }
 
@@ -343,14 +346,21 @@ impl OfficerPresenter {
                 .attachments
                 .iter()
                 .zip(&specs)
-                .map(|(a, s)| PageView {
-                    label: procedure
-                        .and_then(|p| p.paper(&a.paper))
-                        .map_or(a.paper.clone(), |p| p.label.get(lang).to_owned())
-                        .into(),
-                    image: page_image(shell, &a.sha256),
-                    zoom: i32::from(s.zoom),
-                    turns: i32::from(s.turns),
+                .map(|(a, s)| {
+                    let document = attachment::is_document(a);
+                    PageView {
+                        label: attachment::label(procedure, a, lang, &|k| t(k, &[]).into()).into(),
+                        // A PDF is never drawn as a picture: named, with its size.
+                        image: if document {
+                            Image::default()
+                        } else {
+                            page_image(shell, &a.sha256)
+                        },
+                        zoom: i32::from(s.zoom),
+                        turns: i32::from(s.turns),
+                        document,
+                        size: attachment::size_text(a.bytes).into(),
+                    }
                 })
                 .collect();
             while self.pages.row_count() > 0 {
@@ -399,14 +409,14 @@ impl OfficerPresenter {
                     Some(eta) => t(
                         "kiosk.officer.sync.progress_text",
                         &[
-                            ("done", &bytes(done)),
-                            ("total", &bytes(total)),
+                            ("done", &attachment::size_text(done)),
+                            ("total", &attachment::size_text(total)),
                             ("eta", &eta),
                         ],
                     ),
                     None => t(
                         "kiosk.officer.sync.progress_unknown",
-                        &[("done", &bytes(done))],
+                        &[("done", &attachment::size_text(done))],
                     ),
                 };
                 ui.set_progress(if total > 0 {
@@ -440,6 +450,7 @@ impl OfficerPresenter {
             }
         }
         sync_rows(&self.waiting, lines);
+        super::portal::present(ui, link, t, &self.dead_letters);
     }
 
     fn dashboard(&mut self, ui: &OfficerWindow, shell: &OfficerShell, t: &Tr<'_>) {
@@ -456,7 +467,6 @@ impl OfficerPresenter {
                 (t("kiosk.officer.queue.open", &[]), count(c.open)),
             ],
         );
-        let m = &shell.queue().month;
         let mut by_procedure: Vec<(SharedString, usize)> = c
             .by_procedure
             .iter()
@@ -473,63 +483,25 @@ impl OfficerPresenter {
             .collect();
         by_procedure.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         self_bars(&self.procedure_bars, by_procedure);
-        let channel = |ch: xaso_services::Channel| {
-            c.by_channel_this_month
-                .iter()
-                .find(|(x, _)| *x == ch)
-                .map_or(0, |(_, n)| count(*n))
-        };
-        self_bars(
-            &self.channel_bars,
-            vec![
-                (
-                    t("kiosk.officer.channel.kiosk", &[]),
-                    channel(xaso_services::Channel::Kiosk),
-                ),
-                (
-                    t("kiosk.officer.channel.helper", &[]),
-                    channel(xaso_services::Channel::Helper),
-                ),
-                (
-                    t("kiosk.officer.channel.officer", &[]),
-                    channel(xaso_services::Channel::Officer),
-                ),
-                (
-                    t("kiosk.officer.channel.online", &[]),
-                    channel(xaso_services::Channel::Online),
-                ),
-            ],
-        );
-        let levels: BTreeMap<&str, usize> = m.by_level.clone();
-        self_bars(
-            &self.satisfaction_bars,
-            xaso_services::rating::Satisfaction::ALL
-                .iter()
-                .map(|l| {
-                    use xaso_services::rating::Satisfaction as S;
-                    let label = match l {
-                        S::VerySatisfied => "kiosk.rating.very_satisfied",
-                        S::Satisfied => "kiosk.rating.satisfied",
-                        S::Acceptable => "kiosk.rating.acceptable",
-                        S::NotSatisfied => "kiosk.rating.not_satisfied",
-                    };
-                    (
-                        t(label, &[]),
-                        levels.get(level_key(*l)).copied().unwrap_or(0),
-                    )
+        let key = shell.charts().map(|c| c.key);
+        if key != self.charts_key {
+            let rows = shell
+                .charts()
+                .map(|c| {
+                    c.charts
+                        .iter()
+                        .map(|m| ChartView {
+                            title: t(chart_title(m.chart), &[]),
+                            image: chart_image(&m.png),
+                            height: m.height as f32,
+                            summary: m.summary.as_str().into(),
+                        })
+                        .collect()
                 })
-                .collect(),
-        );
-        ui.set_satisfaction_text(match m.satisfied_share {
-            Some(share) => t(
-                "kiosk.officer.dashboard.satisfied_share",
-                &[
-                    ("share", &format!("{share:.0}")),
-                    ("n", &m.ratings.to_string()),
-                ],
-            ),
-            None => t("kiosk.officer.dashboard.no_ratings", &[]),
-        });
+                .unwrap_or_default();
+            sync_rows(&self.charts, rows);
+            self.charts_key = key;
+        }
     }
 }
 
@@ -597,14 +569,6 @@ fn self_bars(model: &VecModel<Bar>, values: Vec<(SharedString, usize)>) {
     );
 }
 
-fn bytes(n: u64) -> String {
-    if n >= 1 << 20 {
-        format!("{:.1} MB", n as f64 / f64::from(1 << 20))
-    } else {
-        format!("{} kB", n.div_ceil(1024))
-    }
-}
-
 fn ui_action(a: Action) -> Option<DossierAction> {
     Some(match a {
         Action::Receive => DossierAction::Receive,
@@ -635,6 +599,33 @@ pub fn action_of(a: DossierAction) -> Action {
     }
 }
 
+/// The title of a chart of the month.
+fn chart_title(chart: xaso_reports::charts::Chart) -> &'static str {
+    use xaso_reports::charts::Chart;
+    match chart {
+        Chart::ByProcedure => "kiosk.officer.dashboard.submitted",
+        Chart::Satisfaction => "kiosk.officer.dashboard.satisfaction",
+        Chart::OnTime => "kiosk.officer.dashboard.on_time",
+    }
+}
+
+/// A chart's PNG as an image for the window (empty if it does not decode).
+fn chart_image(png: &[u8]) -> Image {
+    match image::load_from_memory_with_format(png, image::ImageFormat::Png) {
+        Ok(img) => rgba_image(&img.to_rgba8()),
+        Err(e) => {
+            tracing::error!("chart not decoded: {e}");
+            Image::default()
+        }
+    }
+}
+
+fn rgba_image(img: &image::RgbaImage) -> Image {
+    let mut buf = SharedPixelBuffer::<Rgba8Pixel>::new(img.width(), img.height());
+    buf.make_mut_bytes().copy_from_slice(img.as_raw());
+    Image::from_rgba8(buf)
+}
+
 /// A page of the open dossier as an image, from the dossier's partition (empty until its
 /// bytes have arrived).
 fn page_image(shell: &OfficerShell, sha256: &str) -> Image {
@@ -648,12 +639,7 @@ fn page_image(shell: &OfficerShell, sha256: &str) -> Image {
         return Image::default();
     };
     match image::load_from_memory(&bytes) {
-        Ok(img) => {
-            let img = img.thumbnail(1200, 1200).to_rgba8();
-            let mut buf = SharedPixelBuffer::<Rgba8Pixel>::new(img.width(), img.height());
-            buf.make_mut_bytes().copy_from_slice(img.as_raw());
-            Image::from_rgba8(buf)
-        }
+        Ok(img) => rgba_image(&img.thumbnail(1200, 1200).to_rgba8()),
         Err(_) => Image::default(),
     }
 }

@@ -19,6 +19,7 @@ use xaso_services::{Action, Actor, AttachmentRef, Catalog, Dossier, ResultDocume
 use xaso_sync_core::{Partition, PathSegment};
 use xaso_sync_store::Store;
 
+use super::charts::{ChartsKey, MonthCharts};
 use super::link::{LinkStatus, OfficerLink};
 use super::pins::PinStore;
 use super::queue::QueueView;
@@ -68,6 +69,8 @@ pub enum OfficerInput {
     OpenDossier(String),
     Desk(DeskInput),
     SyncNow,
+    /// Send a packet the public-service portal refused again (`Some(key)`), or all of them.
+    RetryCentral(Option<String>),
 }
 
 /// What the officer's tablet is made of.
@@ -128,6 +131,8 @@ pub struct OfficerShell {
     person_key: Option<String>,
     /// What waits to sync, counted at each refresh and store write (not on every redraw).
     waiting: Waiting,
+    /// The dashboard's charts of the month, drawn again only when the store changed.
+    charts: Option<MonthCharts>,
 }
 
 impl OfficerShell {
@@ -156,6 +161,7 @@ impl OfficerShell {
             link,
             person_key: None,
             waiting: Waiting::default(),
+            charts: None,
         })
     }
 
@@ -217,6 +223,11 @@ impl OfficerShell {
     }
     pub fn idle_countdown(&self) -> Option<u64> {
         self.sign_in.idle_countdown(self.p.clock.now())
+    }
+
+    /// The dashboard's charts of the month, as last drawn.
+    pub fn charts(&self) -> Option<&MonthCharts> {
+        self.charts.as_ref()
     }
 
     /// What waits to go to (or come from) the hub, as last counted.
@@ -320,6 +331,7 @@ impl OfficerShell {
             OfficerInput::OpenDossier(id) => self.open_dossier(&id),
             OfficerInput::Desk(input) => self.desk_input(input, at),
             OfficerInput::SyncNow => self.p.link.sync_now(),
+            OfficerInput::RetryCentral(key) => self.p.link.retry(key),
         }
     }
 
@@ -391,6 +403,7 @@ impl OfficerShell {
                     self.reason.clear();
                     self.notice = None;
                     self.queue = QueueView::default();
+                    self.charts = None;
                 }
             }
         }
@@ -425,6 +438,9 @@ impl OfficerShell {
     pub fn refresh(&mut self) {
         self.read_queue();
         self.waiting = self.count_waiting();
+        if self.view == OfficerView::Dashboard {
+            self.update_charts();
+        }
         // The open dossier follows what arrived (unless a change of ours is being saved).
         if let Some(o) = &self.open
             && !matches!(o.desk.state(), xaso_kiosk_core::officer::DeskState::Saving)
@@ -441,19 +457,47 @@ impl OfficerShell {
         }
     }
 
+    /// Draws the month's charts again if the store changed (the queue index, just brought up
+    /// to the store, tells by its feed position) or the day turned since they were drawn.
+    fn update_charts(&mut self) {
+        let feed = match self.index.cursor() {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("queue index position not read: {e}");
+                return;
+            }
+        };
+        let key = ChartsKey {
+            feed,
+            today: self.p.clock.today(),
+        };
+        if self.charts.as_ref().is_some_and(|c| c.key == key) {
+            return;
+        }
+        let drawn = super::charts::compute(
+            &self.store,
+            &self.p.commune,
+            &self.p.catalog,
+            &self.p.translations,
+            self.lang(),
+            key,
+        );
+        self.charts = Some(drawn.unwrap_or_else(|e| {
+            tracing::error!("month charts not drawn: {e}");
+            MonthCharts {
+                key,
+                charts: Vec::new(),
+            }
+        }));
+    }
+
     /// Brings the queue index up to the store and reads the queue (or the search) again.
     fn read_queue(&mut self) {
         let holidays = xaso_services::calendar::Holidays::bundled();
         if let Err(e) = self.index.catch_up(&self.store, &self.p.catalog, holidays) {
             tracing::error!("queue index not updated: {e}");
         }
-        match QueueView::read(
-            &self.index,
-            &self.store,
-            &self.p.commune,
-            &self.search.text(),
-            self.p.clock.today(),
-        ) {
+        match QueueView::read(&self.index, &self.search.text(), self.p.clock.today()) {
             Ok(q) => self.queue = q,
             Err(e) => tracing::error!("queue not read: {e}"),
         }

@@ -2,7 +2,9 @@
 //! (`xaso-kiosk --officer-screenshots DIR`) and its test: a sample commune is written into a
 //! tablet store — the roster, a dozen dossiers of synthetic residents in several states, one
 //! with two decisions taken offline on two tablets (merged through the real sync protocol),
-//! a few ratings — then the real window and shell are driven as taps would.
+//! one with a result issued earlier that the hub fetched from the public-service portal, a
+//! few ratings — then the real window and shell are driven as taps would. [`sample_link`]
+//! shows a hub whose outbox to the portal holds two refused packets.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,8 @@ use xaso_sync_core::protocol::{ClientSession, answer};
 use xaso_sync_store::Store;
 
 use super::app::OfficerApp;
+use super::attachment::{EARLIER_RESULT_PAPER, PDF};
+use super::link::{LinkState, LinkStatus, OfficerLink, PortalView};
 use super::shell::{OfficerInput as I, OfficerView};
 use crate::tour::{Headless, save_png};
 
@@ -44,6 +48,74 @@ pub enum TourError {
     Sample(String),
     #[error(transparent)]
     Image(#[from] image::ImageError),
+}
+
+/// The resident whose dossier carries a result issued earlier.
+const EARLIER_RESULT_HOLDER: &str = "Trần Văn Hùng";
+
+/// A small PDF standing for a result issued earlier (the tablet shows its name and size).
+const SAMPLE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n\
+trailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// A link that never syncs and shows the sample commune's hub: synced a minute ago, its
+/// outbox to the portal with dossiers waiting, a pause after failures and two refused
+/// packets (an ID number of 11 digits, a step before its dossier).
+pub fn sample_link(commune: &str, now: Timestamp) -> Result<OfficerLink, TourError> {
+    use xaso_sync_core::central::{CentralStatus, DeadLetter, OutboxCounts};
+    let ms = |minutes: i64| {
+        now.checked_sub(Span::new().minutes(minutes))
+            .map(|t| t.as_millisecond())
+            .map_err(sample)
+    };
+    let mut minter =
+        TrackingMinter::new(CommuneCode::new(commune).map_err(sample)?, 1).map_err(sample)?;
+    let day = xaso_services::calendar::vietnam_date(now);
+    let mut code = || minter.mint(day).map(|c| c.to_string()).map_err(sample);
+    let dead = vec![
+        DeadLetter {
+            key: "sample-dead-1".into(),
+            code: code()?,
+            commune: commune.into(),
+            service: "DongBoHoSoMC".into(),
+            error_code: "01".into(),
+            message: "SoDinhDanh: 07919000012: not a 12-digit ID number".into(),
+            at: ms(95)?,
+        },
+        DeadLetter {
+            key: "sample-dead-2".into(),
+            code: code()?,
+            commune: commune.into(),
+            service: "CapNhatTienDoHoSoMC".into(),
+            error_code: "03".into(),
+            message: "progress before its dossier".into(),
+            at: ms(40)?,
+        },
+    ];
+    Ok(OfficerLink::showing(LinkStatus {
+        state: LinkState::Idle,
+        last_ok: Some(now.checked_sub(Span::new().minutes(1)).map_err(sample)?),
+        last_error: None,
+        progress: None,
+        syncs: 1,
+        portal: PortalView::Known(CentralStatus {
+            connected: true,
+            counts: OutboxCounts {
+                pending: 7,
+                delivered: 128,
+                dead: 2,
+                dossiers_waiting: 3,
+                blocked: 4,
+            },
+            dead,
+            last_failure: Some("HTTP 503 Service Unavailable".into()),
+            paused_until: Some(ms(-15)?),
+            last_delivered: Some(ms(22)?),
+            last_pull: Some(ms(5)?),
+        }),
+        retry_failed: false,
+    }))
 }
 
 fn sample(e: impl std::fmt::Display) -> TourError {
@@ -143,12 +215,23 @@ pub fn seed(store_dir: &Path, commune: &str, now: Timestamp) -> Result<(), TourE
             media_type: "image/png".into(),
             bytes: page.len() as u64,
         });
+        // One resident let the commune fetch their earlier results: the hub attached one.
+        let earlier = *name == EARLIER_RESULT_HOLDER;
+        if earlier {
+            let hash = kiosk.put_blob(&partition, SAMPLE_PDF)?;
+            d.attachments.push(AttachmentRef {
+                paper: EARLIER_RESULT_PAPER.into(),
+                sha256: hash.to_hex(),
+                media_type: PDF.into(),
+                bytes: SAMPLE_PDF.len() as u64,
+            });
+        }
         d.consent = Some(Consent {
             given_at: created,
             text_version: "consent.v1".into(),
             reuse_for_later: false,
             assisted_by: None,
-            fetch_earlier_results: false,
+            fetch_earlier_results: earlier,
         });
         let code = minter
             .mint(xaso_services::calendar::vietnam_date(created))
@@ -321,6 +404,18 @@ pub fn screenshots(
         }
         shot(app, "supplement-reason")?;
         app.push(I::Desk(DeskInput::Cancel));
+    }
+    // The dossier with a result issued earlier, fetched from the portal (a PDF).
+    let earlier = app.with_shell(|s| {
+        s.queue()
+            .rows
+            .iter()
+            .find(|r| r.full_name == EARLIER_RESULT_HOLDER)
+            .map(|r| format!("{}|{}", r.partition, r.record_id))
+    });
+    if let Some(id) = earlier {
+        app.push(I::OpenDossier(id));
+        shot(app, "earlier-result")?;
     }
     app.push(I::Open(OfficerView::Sync));
     shot(app, "sync")?;
