@@ -223,7 +223,15 @@ where
             _ => String::new(),
         })
         .x_desc(&labels.count)
-        .x_label_formatter(&|x: &f64| format!("{x:.0}"))
+        // counts are whole: a tick between two whole numbers gets no label
+        .x_labels(((max * 1.45).ceil() as usize + 1).min(11))
+        .x_label_formatter(&|x: &f64| {
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style(font(13.0 * unit))
         .axis_desc_style(font(14.0 * unit))
         .draw()

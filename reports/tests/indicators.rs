@@ -246,3 +246,23 @@ fn charts_of_an_empty_period_still_draw() {
         }
     }
 }
+
+/// Counts are whole: with one dossier the axis has one "0" and one "1", never "0 0 0 1 1".
+#[test]
+fn the_count_axis_labels_whole_numbers_once() {
+    let (from, to) = november();
+    let one: Vec<_> = dossiers().into_iter().take(1).collect();
+    let i = Indicators::compute(
+        &commune(),
+        Period::new(from, to).unwrap(),
+        &one,
+        &[],
+        &xaso_services::Catalog::bundled().unwrap(),
+        xaso_services::calendar::Holidays::bundled(),
+    );
+    let svg = charts::svg(Chart::ByProcedure, &i, &labels(Lang::Vi), 900, 500).unwrap();
+    for n in ["0", "1"] {
+        let label = format!("\n{n}\n</text>");
+        assert_eq!(svg.matches(&label).count(), 1, "{n} in {svg}");
+    }
+}

@@ -32,6 +32,10 @@ pub struct Submission {
     pub attachments: Vec<AttachmentRef>,
     /// The person ticked "I agree" to the consent text.
     pub consent: bool,
+    /// The person also let the commune fetch the results issued to them earlier from the
+    /// national public-service portal (optional, unticked unless they tick it); recorded as
+    /// [`Consent::fetch_earlier_results`].
+    pub fetch_earlier_results: bool,
     /// Where it was handed in.
     pub channel: Channel,
 }
@@ -121,7 +125,7 @@ impl Submission {
             reuse_for_later: false,
             assisted_by: matches!(actor.role, Role::Helper | Role::Officer)
                 .then(|| actor.id.clone()),
-            fetch_earlier_results: false,
+            fetch_earlier_results: self.fetch_earlier_results,
         });
         Ok(dossier)
     }
@@ -163,6 +167,7 @@ mod tests {
                 bytes: 1234,
             }],
             consent: true,
+            fetch_earlier_results: false,
             channel: Channel::Kiosk,
         }
     }
@@ -188,12 +193,24 @@ mod tests {
         assert_eq!(consent.text_version, "consent.v1");
         assert_eq!(consent.given_at, at());
         assert_eq!(consent.assisted_by, None, "the resident acted alone");
+        assert!(!consent.fetch_earlier_results, "not asked for");
         // The draft is ready for the lifecycle: with a tracking code it can be submitted.
         let mut d = d;
         let mut minter = TrackingMinter::new(CommuneCode::new("79001").unwrap(), 3).unwrap();
         d.tracking_code = Some(minter.mint(jiff::civil::date(2026, 11, 23)).unwrap());
         d.apply(Action::Submit, resident(), None, at()).unwrap();
         assert_eq!(d.state(), DossierState::Submitted);
+    }
+
+    #[test]
+    fn the_choice_to_fetch_earlier_results_is_recorded_in_the_consent() {
+        let catalog = Catalog::bundled().unwrap();
+        let mut s = submission();
+        s.fetch_earlier_results = true;
+        let d = s
+            .into_dossier(&catalog, "d-4".into(), &resident(), "consent.v1", at())
+            .unwrap();
+        assert!(d.consent.unwrap().fetch_earlier_results);
     }
 
     #[test]

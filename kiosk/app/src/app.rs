@@ -244,6 +244,7 @@ fn wire(ui: &AppWindow, runner: &Rc<Runner>) {
     }.into());
     on!(on_papers_next, [] => J::PapersNext.into());
     on!(on_set_consent, [consent: bool] => J::SetConsent(consent).into());
+    on!(on_set_fetch_earlier, [fetch: bool] => J::SetFetchEarlierResults(fetch).into());
     on!(on_submit, [] => J::Submit.into());
     on!(on_receipt_print, [] => Input::ReceiptPrint);
     on!(on_receipt_save, [] => Input::ReceiptSavePng);

@@ -8,7 +8,8 @@
 
 mod common;
 use common::resident::{
-    fill_birth_form, open_birth_form_with_card, papers_review_submit, runtime, type_keys,
+    fill_birth_form, open_birth_form_with_card, papers_review_submit, papers_review_submit_with,
+    runtime, type_keys,
 };
 use common::{
     elements, field_source, install_testing_backend, shown, tap, test_config, value_of, wedge_scan,
@@ -193,6 +194,10 @@ fn full_journey_offline_then_synced_to_a_hub() {
     assert_eq!(stored.applicant.id_number, "079303001234");
     assert!(stored.applicant.card_verified);
     assert!(stored.consent.is_some(), "consent recorded in the dossier");
+    assert!(
+        !stored.consent.as_ref().unwrap().fetch_earlier_results,
+        "earlier results are fetched only when the resident ticks it"
+    );
     assert_eq!(stored.attachments.len(), 2);
     assert!(
         stored
@@ -284,6 +289,30 @@ fn full_journey_offline_then_synced_to_a_hub() {
     assert_eq!(ui.get_card_name(), "");
     assert_eq!(ui.get_fields().row_count(), 0);
     assert_eq!(ui.get_tracking_code(), "");
+}
+
+#[test]
+fn the_resident_may_let_the_commune_fetch_earlier_results_on_the_consent_step() {
+    let k = kiosk("kiosk-fetch", IdlePolicy::default());
+    let ui = &k.app.ui;
+    open_birth_form_with_card(ui);
+    fill_birth_form(ui);
+    let code = TrackingCode::parse(&papers_review_submit_with(ui, true)).unwrap();
+    let stored: Dossier = k
+        .app
+        .with_store(|s| s.dossier_by_code(&code))
+        .unwrap()
+        .expect("dossier stored");
+    let consent = stored.consent.unwrap();
+    assert!(
+        consent.fetch_earlier_results,
+        "ticked: the hub may fetch them"
+    );
+    // The next journey starts unticked.
+    tap(ui, "Trang chủ");
+    assert_eq!(ui.get_screen(), Screen::Home);
+    open_birth_form_with_card(ui);
+    assert!(!ui.get_fetch_earlier());
 }
 
 #[test]

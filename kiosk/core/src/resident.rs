@@ -108,6 +108,9 @@ pub enum Input {
     },
     PapersNext,
     SetConsent(bool),
+    /// The optional choice on the consent step: let the commune fetch the results issued to
+    /// the resident earlier from the national portal (unticked unless ticked).
+    SetFetchEarlierResults(bool),
     /// "Submit": asks the app to store the dossier ([`Effect::StoreDossier`]).
     Submit,
     /// The dossier is durably stored (answer to [`Effect::StoreDossier`]).
@@ -196,6 +199,8 @@ pub struct Submission {
     pub requester_id_number: Option<String>,
     pub papers: Vec<PaperSlot>,
     pub consent: bool,
+    /// The resident let the commune fetch their earlier results from the national portal.
+    pub fetch_earlier_results: bool,
     pub lang: Lang,
 }
 
@@ -214,6 +219,7 @@ impl Submission {
                 .flat_map(|s| s.images.iter().map(|i| i.reference(&s.paper)))
                 .collect(),
             consent: self.consent,
+            fetch_earlier_results: self.fetch_earlier_results,
             channel: Channel::Kiosk,
         }
     }
@@ -275,6 +281,7 @@ struct Session {
     papers: Vec<PaperSlot>,
     consent: bool,
     consent_missing: bool,
+    fetch_earlier_results: bool,
     receipt: Option<Receipt>,
     rating: Option<Satisfaction>,
     rating_reason: TelexEntry,
@@ -374,6 +381,10 @@ impl ResidentJourney {
     }
     pub fn consent_missing(&self) -> bool {
         self.session.consent_missing
+    }
+    /// Whether the resident ticked "fetch my earlier results" on the consent step.
+    pub fn fetch_earlier_results(&self) -> bool {
+        self.session.fetch_earlier_results
     }
     pub fn receipt(&self) -> Option<&Receipt> {
         self.session.receipt.as_ref()
@@ -530,7 +541,7 @@ impl ResidentJourney {
                 }
             }
             Input::PapersNext => wrong(Screen::Papers),
-            Input::SetConsent(_) => wrong(Screen::Review),
+            Input::SetConsent(_) | Input::SetFetchEarlierResults(_) => wrong(Screen::Review),
             Input::Submit => {
                 wrong(Screen::Review)?;
                 self.session
@@ -767,6 +778,10 @@ impl ResidentJourney {
                 if consent {
                     self.session.consent_missing = false;
                 }
+                Vec::new()
+            }
+            Input::SetFetchEarlierResults(fetch) => {
+                self.session.fetch_earlier_results = fetch;
                 Vec::new()
             }
             Input::Submit => self.submit(),
@@ -1006,6 +1021,7 @@ impl ResidentJourney {
         self.session.form = Some(form);
         self.session.consent = false;
         self.session.consent_missing = false;
+        self.session.fetch_earlier_results = false;
         self.screen = Screen::Form;
     }
 
@@ -1154,6 +1170,7 @@ impl ResidentJourney {
             requester_id_number: self.session.card.id_number().map(str::to_owned),
             papers: self.session.papers.clone(),
             consent: true,
+            fetch_earlier_results: self.session.fetch_earlier_results,
             lang: self.lang,
         };
         vec![Effect::StoreDossier(Box::new(submission))]

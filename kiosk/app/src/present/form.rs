@@ -150,6 +150,7 @@ impl FormPresenter {
         ui.set_processing_days(i32::try_from(p.processing_days).unwrap_or(i32::MAX));
         ui.set_consent(k.consent());
         ui.set_consent_missing(k.consent_missing());
+        ui.set_fetch_earlier(k.fetch_earlier_results());
     }
 
     /// The buttons of a choice, sex or yes/no field, with the chosen one selected.

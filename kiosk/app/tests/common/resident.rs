@@ -59,6 +59,12 @@ pub fn fill_birth_form(ui: &AppWindow) {
 
 /// Form (filled) → two photos → review → consent → submit → receipt. Returns the code.
 pub fn papers_review_submit(ui: &AppWindow) -> String {
+    papers_review_submit_with(ui, false)
+}
+
+/// The papers, review and consent; `fetch_earlier`: also tick "let the commune fetch my
+/// earlier results from the national portal" (optional, unticked until ticked).
+pub fn papers_review_submit_with(ui: &AppWindow, fetch_earlier: bool) -> String {
     tap(ui, "Tiếp theo: giấy tờ");
     assert_eq!(ui.get_screen(), Screen::Papers);
     // No document camera on this kiosk: no "Chụp" button, only files.
@@ -73,6 +79,13 @@ pub fn papers_review_submit(ui: &AppWindow) -> String {
     tap(ui, "Gửi hồ sơ");
     assert_eq!(ui.get_screen(), Screen::Review);
     assert!(ui.get_consent_missing());
+    let fetch = "Cho phép xã lấy kết quả đã cấp trước đây từ Cổng Dịch vụ công quốc gia";
+    assert_eq!(elements(ui, fetch)[0].accessible_checked(), Some(false));
+    if fetch_earlier {
+        tap(ui, fetch);
+        assert!(ui.get_fetch_earlier());
+        assert_eq!(elements(ui, fetch)[0].accessible_checked(), Some(true));
+    }
     tap(
         ui,
         "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",

@@ -40,6 +40,7 @@ fn submission(id: &str) -> Submission {
         requester_id_number: Some(id.to_owned()),
         papers: Vec::new(),
         consent: true,
+        fetch_earlier_results: false,
         lang: xaso_i18n::Lang::Vi,
     }
 }

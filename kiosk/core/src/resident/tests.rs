@@ -370,6 +370,58 @@ fn the_submission_maps_one_to_one_into_services() {
     assert_eq!(d.consent.unwrap().text_version, CONSENT_TEXT_VERSION);
 }
 
+/// The dossier made of a journey through review, "fetch my earlier results" set to `tick`
+/// (left alone when `None`).
+fn dossier_with_fetch_choice(tick: Option<bool>) -> xaso_services::Dossier {
+    let mut k = Kiosk::new();
+    at_the_birth_form(&mut k);
+    fill_the_birth_form(&mut k);
+    k.go(Input::FormNext);
+    k.go(add_page("birth_certificate", 7));
+    k.go(Input::PapersNext);
+    assert!(!k.journey.fetch_earlier_results(), "unticked by default");
+    if let Some(tick) = tick {
+        k.go(Input::SetFetchEarlierResults(tick));
+    }
+    k.go(Input::SetConsent(true));
+    let effects = k.go(Input::Submit);
+    let [Effect::StoreDossier(sub)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    sub.to_services()
+        .into_dossier(
+            k.journey.catalog(),
+            "d-1".into(),
+            &xaso_services::Actor {
+                role: xaso_services::Role::Resident,
+                id: "kiosk:79001:3".into(),
+                device: None,
+            },
+            CONSENT_TEXT_VERSION,
+            "2026-11-23T02:30:00Z".parse().unwrap(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn fetching_earlier_results_is_consented_only_when_ticked() {
+    let fetch = |tick| {
+        dossier_with_fetch_choice(tick)
+            .consent
+            .unwrap()
+            .fetch_earlier_results
+    };
+    assert!(fetch(Some(true)), "ticked");
+    assert!(!fetch(None), "left alone");
+    assert!(!fetch(Some(false)), "ticked, then unticked");
+    // Only on the consent step.
+    let mut k = Kiosk::new();
+    at_the_birth_form(&mut k);
+    let before = k.state();
+    k.refused(Input::SetFetchEarlierResults(true));
+    assert_eq!(k.state(), before);
+}
+
 #[test]
 fn papers_keep_to_the_catalogs_minimum_and_maximum() {
     let mut k = Kiosk::new();
