@@ -205,12 +205,10 @@ pub(crate) fn submitted_on(dossier: &Dossier) -> Option<Date> {
         .map(|e| vietnam_date(e.at))
 }
 
-/// Whether the dossier belongs to `commune` (its tracking code names the commune).
+/// Whether the dossier belongs to `commune` (its tracking code names the commune; a dossier
+/// that came in online says where it was sent).
 pub(crate) fn of_commune(dossier: &Dossier, commune: &CommuneCode) -> bool {
-    dossier
-        .tracking_code
-        .as_ref()
-        .is_some_and(|t| t.commune() == commune)
+    dossier.commune() == Some(commune)
 }
 
 fn percent(part: u64, whole: u64) -> Option<f64> {

@@ -266,3 +266,32 @@ fn the_count_axis_labels_whole_numbers_once() {
         assert_eq!(svg.matches(&label).count(), 1, "{n} in {svg}");
     }
 }
+
+/// A dossier that came in online has the platform's code, not a tracking code of ours: it
+/// counts for the commune it was sent to, and only there.
+#[test]
+fn a_dossier_that_came_in_online_counts_for_its_commune() {
+    let (from, to) = november();
+    let catalog = xaso_services::Catalog::bundled().unwrap();
+    let online = |commune: &str| {
+        let mut d = dossiers().into_iter().next().unwrap();
+        d.tracking_code = None;
+        d.external_code = Some("000.00.79.H29-261110-0001".into());
+        d.online_commune = Some(xaso_services::tracking::CommuneCode::new(commune).unwrap());
+        d.channel = xaso_services::Channel::Online;
+        d
+    };
+    let count = |d: xaso_services::Dossier| {
+        let i = Indicators::compute(
+            &commune(),
+            Period::new(from, to).unwrap(),
+            &[d],
+            &[],
+            &catalog,
+            xaso_services::calendar::Holidays::bundled(),
+        );
+        (i.submitted.online, i.submitted.total)
+    };
+    assert_eq!(count(online("79001")), (1, 1));
+    assert_eq!(count(online("79002")), (0, 0));
+}

@@ -366,6 +366,10 @@ pub struct Dossier {
     /// brought to the commune by the hub; such a dossier has no tracking code of ours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_code: Option<String>,
+    /// The commune a dossier that came in online was sent to (a tracking code names its
+    /// commune; the platform's code does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_commune: Option<crate::tracking::CommuneCode>,
     pub applicant: Applicant,
     pub values: BTreeMap<String, String>,
     #[serde(default)]
@@ -396,6 +400,7 @@ impl Dossier {
             procedure,
             tracking_code: None,
             external_code: None,
+            online_commune: None,
             applicant,
             values: BTreeMap::new(),
             attachments: Vec::new(),
@@ -424,6 +429,15 @@ impl Dossier {
             .as_ref()
             .map(ToString::to_string)
             .or_else(|| self.external_code.clone())
+    }
+
+    /// The commune the dossier belongs to: the one its tracking code names, or the one a
+    /// dossier that came in online was sent to.
+    pub fn commune(&self) -> Option<&crate::tracking::CommuneCode> {
+        self.tracking_code
+            .as_ref()
+            .map(|t| t.commune())
+            .or(self.online_commune.as_ref())
     }
 
     /// The date (in Viet Nam) the processing clock starts: when the commune received the

@@ -87,6 +87,7 @@ pub fn online_dossier(
         at,
     );
     dossier.external_code = Some(code.to_owned());
+    dossier.online_commune = xaso_services::tracking::CommuneCode::new(commune).ok();
     dossier.values = online
         .thong_tin
         .iter()

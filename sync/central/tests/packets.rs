@@ -156,6 +156,7 @@ fn an_online_dossier_becomes_ours_once_and_only_its_progress_is_sent() {
     assert_eq!(d.channel, Channel::Online);
     assert_eq!(d.state(), DossierState::Submitted);
     assert_eq!(d.external_code.as_deref(), Some("G22.79.001-261203-0001"));
+    assert_eq!(d.commune().map(|c| c.as_str()), Some("79001"));
     assert!(!d.values.contains_key("nope"));
     assert_eq!(
         online_record_id(&online.ma_ho_so),
