@@ -410,3 +410,51 @@ async fn the_province_rate_limit_spaces_the_packets() {
         30
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_dossier_the_mapping_cannot_take_is_shown_and_taken_once_corrected() {
+    let hub = start_hub().await;
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let central = connect(&hub.hub, &sim, quick());
+    let (_, officer) = device(&hub, Role::Officer, &[COMMUNE]).await;
+    let unknown = OnlineDossier {
+        ma_tthc: "9.999999".into(),
+        ..online(1)
+    };
+    sim.add_online(vec![online(0), unknown.clone()]);
+    assert_eq!(central.step(Timestamp::now()).await.unwrap().pulled, 1);
+
+    // the officer sees it with the refused packets, with the reason
+    let status = officer.central_status().await.unwrap();
+    assert_eq!(status.counts.dead, 1);
+    let refused = &status.dead[0];
+    assert_eq!(refused.code, unknown.ma_ho_so);
+    assert_eq!(refused.service, "LayDanhSachHoSoTrucTuyen");
+    assert!(refused.message.contains("9.999999"), "{}", refused.message);
+
+    // the province corrects its mapping; the officer retries; the next round takes it
+    let corrected = xaso_services::catalog::NATIONAL_PORTAL_MAPPING.replace(
+        "marital-status-certificate = \"1.004873\"",
+        "marital-status-certificate = \"9.999999\"",
+    );
+    central.set_mapping(&corrected).unwrap();
+    assert_eq!(officer.central_retry(Some(&refused.key)).await.unwrap(), 1);
+    assert_eq!(central.step(Timestamp::now()).await.unwrap().pulled, 1);
+    let status = officer.central_status().await.unwrap();
+    assert_eq!((status.counts.dead, status.dead.len()), (0, 0));
+    let partition = Partition::new(format!("{COMMUNE}/online")).unwrap();
+    let taken: Option<Dossier> = hub
+        .hub
+        .with_store(|s| {
+            s.get(
+                &partition,
+                &xaso_central::inbound::online_record_id(&unknown.ma_ho_so),
+            )
+            .unwrap()
+        })
+        .unwrap();
+    assert_eq!(taken.unwrap().procedure.0, "marital-status-certificate");
+    // and the one taken before is not written again
+    central.pull_now().unwrap();
+    assert_eq!(central.step(Timestamp::now()).await.unwrap().pulled, 0);
+}

@@ -186,6 +186,8 @@ pub(crate) struct Shared {
     communes: Vec<String>,
     last_delivered: Mutex<Option<i64>>,
     last_pull: Mutex<Option<i64>>,
+    /// An officer retried an online dossier the mapping could not take: pull at once.
+    pull_again: Mutex<bool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, HubError> {
@@ -201,10 +203,12 @@ impl Shared {
     ) -> Result<CentralStatus, HubError> {
         let db = lock(&self.db)?;
         let scheduler = lock(&self.scheduler)?;
+        let mut dead = db.dead_letters(communes)?;
+        dead.extend(db.inbound_refusals(communes)?);
         Ok(CentralStatus {
             connected: true,
             counts: db.counts(communes)?,
-            dead: db.dead_letters(communes)?,
+            dead,
             last_failure: scheduler.last_failure().map(str::to_owned),
             paused_until: scheduler.open_until(now).map(|t| t.as_millisecond()),
             last_delivered: *lock(&self.last_delivered)?,
@@ -220,6 +224,20 @@ impl Shared {
         key: Option<&str>,
         communes: Option<&[String]>,
     ) -> Result<u64, HubError> {
+        let mut retried = 0;
+        // online dossiers the mapping could not take: pulled again at the next pull
+        let inbound: Vec<String> = lock(&self.db)?
+            .inbound_refusals(communes)?
+            .into_iter()
+            .filter(|d| key.is_none_or(|k| k == d.key))
+            .map(|d| d.key)
+            .collect();
+        for key in inbound {
+            if lock(&self.db)?.retry_inbound(&key)? {
+                retried += 1;
+                *lock(&self.pull_again)? = true;
+            }
+        }
         let keys: Vec<String> = {
             let db = lock(&self.db)?;
             db.dead_letters(communes)?
@@ -229,7 +247,6 @@ impl Shared {
                 .collect()
         };
         let mapping = lock(&self.mapping)?.clone();
-        let mut retried = 0;
         for key in keys {
             let origin = lock(&self.db)?.origin_of(&key)?;
             let mut body = None;
@@ -317,6 +334,7 @@ impl<P: Platform> Central<P> {
             communes: config.communes.clone(),
             last_delivered: Mutex::new(None),
             last_pull: Mutex::new(None),
+            pull_again: Mutex::new(false),
         });
         hub.attach_central(shared.clone());
         Ok(Central {
@@ -353,7 +371,8 @@ impl<P: Platform> Central<P> {
             taken_in: self.take_in(now).await?,
             ..Round::default()
         };
-        let pull_due = lock(&self.next_pull)?.is_none_or(|t| t <= now);
+        let again = std::mem::take(&mut *lock(&self.shared.pull_again)?);
+        let pull_due = again || lock(&self.next_pull)?.is_none_or(|t| t <= now);
         if pull_due {
             round.pulled = self.pull(now).await?;
             let next = now
@@ -522,10 +541,22 @@ impl<P: Platform> Central<P> {
                                 let json = serde_json::to_value(&dossier)
                                     .map_err(|e| HubError::Core(xaso_sync_core::Error::Serialize(e)))?;
                                 records.put_json(&partition, &record, &json)?;
+                                drop(records);
+                                lock(&shared.db)?.inbound_taken(&commune, &o.ma_ho_so)?;
                                 written += 1;
                             }
                             Err(e) => {
-                                tracing::warn!(code = %o.ma_ho_so, error = %e, "online dossier not taken")
+                                // officers see it with the refused packets, and retry it once
+                                // the mapping is corrected
+                                drop(records);
+                                tracing::warn!(code = %o.ma_ho_so, error = %e, "online dossier not taken");
+                                lock(&shared.db)?.inbound_refused(
+                                    &commune,
+                                    &o.ma_ho_so,
+                                    &o.ngay_tiep_nhan,
+                                    &e.to_string(),
+                                    now.as_millisecond(),
+                                )?;
                             }
                         }
                     }

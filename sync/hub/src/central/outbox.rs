@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS packets (
 );
 CREATE INDEX IF NOT EXISTS packets_open ON packets (code, id) WHERE state <> 'delivered';
 -- dossiers whose person agreed that earlier results be fetched: 'done' once attached
+-- online dossiers the mapping could not take (an unknown procedure code…): shown to officers
+-- with the refused packets; a retry moves the pull cursor back to them
+CREATE TABLE IF NOT EXISTS inbound_refused (
+    commune TEXT NOT NULL,
+    code TEXT NOT NULL,
+    received TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (commune, code)
+);
 CREATE TABLE IF NOT EXISTS fetches (
     record TEXT NOT NULL,
     partition TEXT NOT NULL,
@@ -309,6 +319,7 @@ impl OutboxDb {
                 _ => counts.dead += n,
             }
         }
+        counts.dead += self.inbound_refusals(communes)?.len() as u64;
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.commune, count(*) FROM packets p
              WHERE p.state = 'pending'
@@ -323,6 +334,99 @@ impl OutboxDb {
             }
         }
         Ok(counts)
+    }
+
+    /// An online dossier of `commune` the mapping could not take, with the reason.
+    pub fn inbound_refused(
+        &mut self,
+        commune: &str,
+        code: &str,
+        received: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), HubError> {
+        self.conn.execute(
+            "INSERT INTO inbound_refused (commune, code, received, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (commune, code) DO UPDATE SET reason = excluded.reason",
+            params![commune, code, received, reason, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// An online dossier was taken after all: no longer refused.
+    pub fn inbound_taken(&mut self, commune: &str, code: &str) -> Result<(), HubError> {
+        self.conn.execute(
+            "DELETE FROM inbound_refused WHERE commune = ?1 AND code = ?2",
+            params![commune, code],
+        )?;
+        Ok(())
+    }
+
+    /// Online dossiers refused (of `communes`, or all), as dead letters keyed
+    /// `inbound:<commune>:<code>` with the service `LayDanhSachHoSoTrucTuyen`.
+    pub fn inbound_refusals(
+        &self,
+        communes: Option<&[String]>,
+    ) -> Result<Vec<DeadLetter>, HubError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT commune, code, reason, at FROM inbound_refused ORDER BY at, code",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let commune: String = r.get(0)?;
+            let code: String = r.get(1)?;
+            Ok(DeadLetter {
+                key: format!("inbound:{commune}:{code}"),
+                code,
+                commune,
+                service: xaso_central::wire::LIST_ONLINE.into(),
+                error_code: "mapping".into(),
+                message: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row?;
+            if communes.is_none_or(|c| c.contains(&row.commune)) {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Take a refused online dossier (`inbound:<commune>:<code>`) out of the refusals and
+    /// move its commune's pull cursor back to it, so the next pull brings it again; whether
+    /// it was refused.
+    pub fn retry_inbound(&mut self, key: &str) -> Result<bool, HubError> {
+        let Some((commune, code)) = key
+            .strip_prefix("inbound:")
+            .and_then(|rest| rest.split_once(':'))
+        else {
+            return Ok(false);
+        };
+        let tx = self.conn.transaction()?;
+        let received: Option<String> = tx
+            .query_row(
+                "DELETE FROM inbound_refused WHERE commune = ?1 AND code = ?2 RETURNING received",
+                params![commune, code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(received) = received else {
+            return Ok(false);
+        };
+        let key = format!("pull:{commune}");
+        let cursor: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if cursor.is_none_or(|c| received < c) {
+            Self::set_meta(&tx, &key, &received)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     /// The bytes of every packet's body (what the platform receives, headers aside).
