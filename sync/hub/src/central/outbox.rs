@@ -247,14 +247,7 @@ impl OutboxDb {
                 at: r.get(6)?,
             })
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let row = row?;
-            if communes.is_none_or(|c| c.contains(&row.commune)) {
-                out.push(row);
-            }
-        }
-        Ok(out)
+        of_communes(rows, communes)
     }
 
     /// The dossier record a dead letter came from, to build it again.
@@ -319,21 +312,32 @@ impl OutboxDb {
                 _ => counts.dead += n,
             }
         }
-        counts.dead += self.inbound_refusals(communes)?.len() as u64;
-        let mut stmt = self.conn.prepare_cached(
+        counts.dead += self.count_by_commune(
+            "SELECT commune, count(*) FROM inbound_refused GROUP BY commune",
+            communes,
+        )?;
+        counts.blocked += self.count_by_commune(
             "SELECT p.commune, count(*) FROM packets p
              WHERE p.state = 'pending'
                AND EXISTS (SELECT 1 FROM packets q WHERE q.code = p.code AND q.state = 'dead')
              GROUP BY p.commune",
+            communes,
         )?;
+        Ok(counts)
+    }
+
+    /// The sum of `sql`'s `(commune, count)` rows over `communes` (all when `None`).
+    fn count_by_commune(&self, sql: &str, communes: Option<&[String]>) -> Result<u64, HubError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut total = 0;
         for row in rows {
             let (commune, n) = row?;
             if communes.is_none_or(|c| c.contains(&commune)) {
-                counts.blocked += n as u64;
+                total += n as u64;
             }
         }
-        Ok(counts)
+        Ok(total)
     }
 
     /// An online dossier of `commune` the mapping could not take, with the reason.
@@ -385,14 +389,7 @@ impl OutboxDb {
                 at: r.get(3)?,
             })
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let row = row?;
-            if communes.is_none_or(|c| c.contains(&row.commune)) {
-                out.push(row);
-            }
-        }
-        Ok(out)
+        of_communes(rows, communes)
     }
 
     /// Take a refused online dossier (`inbound:<commune>:<code>`) out of the refusals and
@@ -471,4 +468,19 @@ impl OutboxDb {
     pub fn set_pull_cursor(&mut self, commune: &str, since: &str) -> Result<(), HubError> {
         Self::set_meta(&self.conn, &format!("pull:{commune}"), since)
     }
+}
+
+/// The dead letters among `rows` that belong to `communes` (all when `None`).
+fn of_communes(
+    rows: impl Iterator<Item = rusqlite::Result<DeadLetter>>,
+    communes: Option<&[String]>,
+) -> Result<Vec<DeadLetter>, HubError> {
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        if communes.is_none_or(|c| c.contains(&row.commune)) {
+            out.push(row);
+        }
+    }
+    Ok(out)
 }

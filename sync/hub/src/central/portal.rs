@@ -212,19 +212,19 @@ impl NationalPortal {
         }
     }
 
-    /// A question (not a packet): one more try after signing in again.
+    /// A question (not a packet) with one `data` item: one more try after signing in again.
     async fn ask<T: serde::de::DeserializeOwned>(
         &self,
         service: &str,
-        item: serde_json::Value,
+        item: &impl serde::Serialize,
     ) -> Result<T, PlatformError> {
+        let unreadable = |e: serde_json::Error| PlatformError::Unreadable(e.to_string());
         let request = ApiRequest {
             service: service.into(),
             is_updating: false,
-            data: vec![item],
+            data: vec![serde_json::to_value(item).map_err(unreadable)?],
         };
-        let body =
-            serde_json::to_vec(&request).map_err(|e| PlatformError::Unreadable(e.to_string()))?;
+        let body = serde_json::to_vec(&request).map_err(unreadable)?;
         for _ in 0..2 {
             match self.api(body.clone()).await? {
                 Answer::Expired => continue,
@@ -285,12 +285,11 @@ impl Platform for NationalPortal {
         commune: &str,
         since: &str,
     ) -> Result<Vec<OnlineDossier>, PlatformError> {
-        let item = serde_json::to_value(ListOnline {
+        let query = ListOnline {
             ma_don_vi: commune.into(),
             tu_thoi_diem: since.into(),
-        })
-        .map_err(|e| PlatformError::Unreadable(e.to_string()))?;
-        self.ask(wire::LIST_ONLINE, item).await
+        };
+        self.ask(wire::LIST_ONLINE, &query).await
     }
 
     async fn earlier_results(
@@ -298,11 +297,10 @@ impl Platform for NationalPortal {
         id_number: &str,
         procedure: &str,
     ) -> Result<Vec<EarlierResult>, PlatformError> {
-        let item = serde_json::to_value(EarlierResultsQuery {
+        let query = EarlierResultsQuery {
             so_dinh_danh: id_number.into(),
             ma_tthc: procedure.into(),
-        })
-        .map_err(|e| PlatformError::Unreadable(e.to_string()))?;
-        self.ask(wire::EARLIER_RESULTS, item).await
+        };
+        self.ask(wire::EARLIER_RESULTS, &query).await
     }
 }
