@@ -7,26 +7,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::officer::{officer, pin};
 use common::resident::{
     fill_birth_form, open_birth_form_with_card, papers_review_submit, runtime, type_keys,
 };
-use common::{elements, install_testing_backend, shown, tap, test_config};
+use common::{elements, shown, tap, test_config};
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use slint::{ComponentHandle, Model};
+use slint::Model;
 use xaso_hub::{Hub, HubConfig};
 use xaso_kiosk::app::App;
 use xaso_kiosk::chipcard::SoftCardReader;
-use xaso_kiosk::clock::{ManualClock, SystemClock};
+use xaso_kiosk::clock::ManualClock;
 use xaso_kiosk::demo::write_sample_papers;
 use xaso_kiosk::officer::app::OfficerApp;
-use xaso_kiosk::officer::link::OfficerLink;
-use xaso_kiosk::officer::shell::OfficerParts;
-use xaso_kiosk::officer::signing::SigningSetup;
-use xaso_kiosk::ui::{OfficerScreen, OfficerWindow, Screen, SignInStep};
-use xaso_kiosk_core::signin::PinPolicy;
+use xaso_kiosk::ui::{OfficerScreen, Screen, SignInStep};
 use xaso_services::DossierState;
 use xaso_services::roster::StaffRole;
 use xaso_sync_client::{self as client, CancellationToken, Identity, Progress, SyncClient};
@@ -74,49 +70,6 @@ fn sync_kiosk(k: &Kiosk, rt: &tokio::runtime::Runtime, url: &str, identity: &Ide
     });
 }
 
-fn officer(store_dir: &Path, url: &str, identity: &Identity) -> OfficerApp {
-    install_testing_backend();
-    let translations = xaso_i18n::Translations::bundled().unwrap();
-    let catalog = xaso_services::Catalog::bundled_with(&translations).unwrap();
-    let link = OfficerLink::start(
-        store_dir.to_owned(),
-        url.to_owned(),
-        identity.clone(),
-        Duration::from_secs(3600),
-    )
-    .unwrap();
-    let app = xaso_kiosk::officer::build(
-        OfficerWindow::new().unwrap(),
-        OfficerParts {
-            store_dir: store_dir.to_owned(),
-            commune: COMMUNE.into(),
-            device_id: identity.device_id.clone(),
-            translations,
-            catalog,
-            clock: Box::new(SystemClock),
-            card: Box::new(SoftCardReader::new().unwrap()),
-            link,
-            policy: PinPolicy {
-                argon2_memory_kib: 64,
-                argon2_passes: 1,
-                ..PinPolicy::default()
-            },
-            commune_name: "Xã Tân Thới Nhì".into(),
-            officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
-            signing: Some(SigningSetup {
-                hub_url: url.to_owned(),
-                identity: identity.clone(),
-            }),
-        },
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 4000));
-    app.ui.show().unwrap();
-    app
-}
-
 /// Waits (ticking the app) until the tablet has finished `n` syncs in all.
 fn synced(o: &OfficerApp, n: u64) {
     let started = Instant::now();
@@ -144,13 +97,6 @@ fn sync_now(o: &OfficerApp, before: u64) {
     assert_eq!(o.ui.get_screen(), OfficerScreen::Sync);
     tap(&o.ui, "Đồng bộ ngay");
     synced(o, before + 1);
-}
-
-fn pin(o: &OfficerApp, digits: &str) {
-    for d in digits.chars() {
-        tap(&o.ui, &d.to_string());
-    }
-    tap(&o.ui, "Đồng ý");
 }
 
 /// Opens the dossier with `code` from the queue's search.
@@ -203,7 +149,7 @@ fn a_dossier_goes_from_kiosk_k_to_the_officer_and_back_through_a_supplement_at_k
     // O: the tablet syncs on start; the officer signs in with their own card, choosing a
     // PIN at the first sign-in.
     let o_dir = tempfile::tempdir().unwrap();
-    let o = officer(o_dir.path(), &url, &o_id);
+    let o = officer(o_dir.path(), &url, &o_id, COMMUNE, true);
     synced(&o, 1);
     assert_eq!(o.ui.get_screen(), OfficerScreen::SignIn);
     assert_eq!(o.ui.get_step(), SignInStep::WaitingCard);

@@ -8,70 +8,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::officer::{officer, pin};
 use common::resident::runtime;
-use common::{elements, install_testing_backend, tap, value_of};
+use common::{elements, tap, value_of};
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use slint::{ComponentHandle, Model};
+use slint::Model;
 use xaso_central_sim::{SimConfig, Simulator};
 use xaso_hub::central::{Central, CentralConfig, NationalPortal, PortalConfig};
 use xaso_hub::{Hub, HubConfig};
-use xaso_kiosk::chipcard::SoftCardReader;
-use xaso_kiosk::clock::SystemClock;
 use xaso_kiosk::officer::app::OfficerApp;
-use xaso_kiosk::officer::link::OfficerLink;
-use xaso_kiosk::officer::shell::OfficerParts;
-use xaso_kiosk::ui::{OfficerScreen, OfficerWindow, PortalState};
-use xaso_kiosk_core::signin::PinPolicy;
+use xaso_kiosk::ui::{OfficerScreen, PortalState};
 use xaso_services::roster::StaffRole;
-use xaso_sync_client::{self as client, Identity};
+use xaso_sync_client as client;
 use xaso_sync_core::{Partition, Role};
 
 const COMMUNE: &str = "79001";
 const OFFICER_ID: &str = "038175004321";
 const OFFICER_NAME: &str = "Lê Thị Thu";
-
-fn officer(store_dir: &Path, url: &str, identity: &Identity) -> OfficerApp {
-    install_testing_backend();
-    let translations = xaso_i18n::Translations::bundled().unwrap();
-    let catalog = xaso_services::Catalog::bundled_with(&translations).unwrap();
-    let link = OfficerLink::start(
-        store_dir.to_owned(),
-        url.to_owned(),
-        identity.clone(),
-        Duration::from_secs(3600),
-    )
-    .unwrap();
-    let app = xaso_kiosk::officer::build(
-        OfficerWindow::new().unwrap(),
-        OfficerParts {
-            store_dir: store_dir.to_owned(),
-            commune: COMMUNE.into(),
-            device_id: identity.device_id.clone(),
-            translations,
-            catalog,
-            clock: Box::new(SystemClock),
-            card: Box::new(SoftCardReader::new().unwrap()),
-            link,
-            policy: PinPolicy {
-                argon2_memory_kib: 64,
-                argon2_passes: 1,
-                ..PinPolicy::default()
-            },
-            commune_name: "Xã Tân Thới Nhì".into(),
-            officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
-            signing: None,
-        },
-    )
-    .unwrap();
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 4000));
-    app.ui.show().unwrap();
-    app
-}
 
 /// Ticks the tablet until `done` holds (the link thread works in the background).
 fn until(o: &OfficerApp, what: &str, done: impl Fn(&OfficerApp) -> bool) {
@@ -87,13 +42,6 @@ fn until(o: &OfficerApp, what: &str, done: impl Fn(&OfficerApp) -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn pin(o: &OfficerApp, digits: &str) {
-    for d in digits.chars() {
-        tap(&o.ui, &d.to_string());
-    }
-    tap(&o.ui, "Đồng ý");
 }
 
 #[test]
@@ -170,7 +118,7 @@ fn a_refusal_of_the_portal_shows_on_the_sync_screen_and_send_again_reaches_the_h
 
     // The officer's tablet syncs, then asks the hub about its outbox.
     let o_dir = tempfile::tempdir().unwrap();
-    let o = officer(o_dir.path(), &url, &o_id);
+    let o = officer(o_dir.path(), &url, &o_id, COMMUNE, false);
     until(&o, "the first sync (the roster)", |o| {
         o.with_shell(|s| s.link().syncs >= 1)
     });

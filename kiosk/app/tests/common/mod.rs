@@ -4,6 +4,7 @@
 // Each test binary uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod officer;
 pub mod resident;
 
 use i_slint_backend_testing::ElementHandle;
