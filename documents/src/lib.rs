@@ -25,11 +25,16 @@
 //! same documents (the tests run it against an NSS database trusting the CA).
 //!
 //! Supported keys: ECDSA P-256 with SHA-256 for the officer and the CA (what the hub issues).
+//!
+//! Beside them, on the same PDF writer: [`report`] lays out the indicators report, and
+//! [`training`] the digital-skills training's certificate of completion (its credential as a
+//! QR code) and a helper's class report.
 
 mod pdf;
 mod render;
 pub mod report;
 mod sign;
+pub mod training;
 mod verify;
 
 use jiff::Timestamp;

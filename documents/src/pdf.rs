@@ -1,5 +1,6 @@
-//! Laid-out pages to PDF bytes: the one place that drives krilla for the result documents
-//! and the indicators report (A4, the bundled Noto Sans embedded and subset, metadata).
+//! Laid-out pages to PDF bytes: the one place that drives krilla for the result documents,
+//! the indicators report and the training's certificate and class report (A4 portrait or
+//! landscape, the bundled Noto Sans embedded and subset, metadata).
 
 use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::image::Image;
@@ -40,30 +41,66 @@ pub(crate) enum Placed {
     },
 }
 
-/// Places content on A4 pages, starting a new page when one is full. The result document
-/// and the report add their own ways of placing text (`render`, `report`).
+/// The size of a page, in PDF points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PageSize {
+    pub(crate) w: f32,
+    pub(crate) h: f32,
+}
+
+impl PageSize {
+    pub(crate) const A4: PageSize = PageSize {
+        w: PAGE_W,
+        h: PAGE_H,
+    };
+    pub(crate) const A4_LANDSCAPE: PageSize = PageSize {
+        w: PAGE_H,
+        h: PAGE_W,
+    };
+}
+
+/// Places content on pages of one size, starting a new page when one is full. The result
+/// document, the report and the training's documents add their own ways of placing text
+/// (`render`, `report`, `training`).
 pub(crate) struct Pages<'m> {
     pub(crate) measure: &'m Measure<'m>,
+    pub(crate) size: PageSize,
     pub(crate) pages: Vec<Vec<Placed>>,
     pub(crate) y: f32,
 }
 
 impl<'m> Pages<'m> {
-    /// Empty, at the top margin of the first page.
+    /// Empty A4 portrait pages, at the top margin of the first page.
     pub(crate) fn new(measure: &'m Measure<'m>) -> Pages<'m> {
+        Pages::with_size(measure, PageSize::A4)
+    }
+
+    /// Empty pages of `size`, at the top margin of the first page.
+    pub(crate) fn with_size(measure: &'m Measure<'m>, size: PageSize) -> Pages<'m> {
         Pages {
             measure,
+            size,
             pages: vec![Vec::new()],
             y: MARGIN,
         }
     }
 
+    /// Whether `height` fits below the current position on this page.
+    pub(crate) fn fits(&self, height: f32) -> bool {
+        self.y + height <= self.size.h - MARGIN
+    }
+
+    /// Continues at the top margin of a new page.
+    pub(crate) fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
     /// Reserves `height` below the current position (on a new page if it does not fit) and
     /// returns its top.
     pub(crate) fn reserve(&mut self, height: f32) -> f32 {
-        if self.y + height > PAGE_H - MARGIN && self.y > MARGIN {
-            self.pages.push(Vec::new());
-            self.y = MARGIN;
+        if !self.fits(height) && self.y > MARGIN {
+            self.new_page();
         }
         let top = self.y;
         self.y += height;
@@ -98,10 +135,11 @@ fn fill(surface: &mut krilla::surface::Surface<'_>, rects: impl IntoIterator<Ite
     }
 }
 
-/// The pages as a PDF titled `title` in `lang`.
+/// The pages, all of `size`, as a PDF titled `title` in `lang`.
 pub(crate) fn write(
     title: String,
     lang: Lang,
+    size: PageSize,
     pages: Vec<Vec<Placed>>,
 ) -> Result<Vec<u8>, DocumentError> {
     let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(DocumentError::Font)?;
@@ -115,7 +153,7 @@ pub(crate) fn write(
     );
     for items in pages {
         let settings =
-            krilla::page::PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(DocumentError::Layout)?;
+            krilla::page::PageSettings::from_wh(size.w, size.h).ok_or(DocumentError::Layout)?;
         let mut page = doc.start_page_with(settings);
         let mut surface = page.surface();
         surface.set_fill(Some(krilla::paint::Fill::default()));

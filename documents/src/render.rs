@@ -3,7 +3,7 @@
 use qrcode::{Color, QrCode};
 use xaso_i18n::Translations;
 
-use crate::pdf::{Pages, Placed};
+use crate::pdf::{PageSize, Pages, Placed};
 use crate::{DocumentError, ResultContent};
 
 /// The bundled fonts (the files the kiosk's screens use): Noto Sans has every Vietnamese
@@ -51,6 +51,15 @@ impl Measure<'_> {
             .sum()
     }
 
+    /// Whether the font has a glyph for every character of `text`.
+    #[cfg(test)]
+    pub(crate) fn covers(&self, text: &str, bold: bool) -> bool {
+        use skrifa::MetadataProvider;
+        let font = if bold { &self.bold } else { &self.regular };
+        let charmap = font.charmap();
+        text.chars().all(|c| charmap.map(c).is_some())
+    }
+
     /// Greedy line breaking at spaces; a word longer than the line stays whole.
     pub(crate) fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
@@ -76,7 +85,15 @@ impl Measure<'_> {
 
 impl Pages<'_> {
     /// `text` centred on the column `[left, left + width]`, at baseline `y`.
-    fn centred(&mut self, text: &str, size: f32, bold: bool, left: f32, width: f32, y: f32) {
+    pub(crate) fn centred(
+        &mut self,
+        text: &str,
+        size: f32,
+        bold: bool,
+        left: f32,
+        width: f32,
+        y: f32,
+    ) {
         let w = self.measure.width(text, size, bold);
         self.place(Placed::Text {
             x: left + ((width - w) / 2.0).max(0.0),
@@ -88,8 +105,8 @@ impl Pages<'_> {
     }
 
     /// Wrapped lines centred on the page.
-    fn centred_lines(&mut self, text: &str, size: f32, bold: bool) {
-        let width = PAGE_W - 2.0 * MARGIN;
+    pub(crate) fn centred_lines(&mut self, text: &str, size: f32, bold: bool) {
+        let width = self.size.w - 2.0 * MARGIN;
         for line in self.measure.wrap(text, size, bold, width) {
             let top = self.reserve(size * 1.45);
             self.centred(&line, size, bold, MARGIN, width, top + size);
@@ -97,12 +114,12 @@ impl Pages<'_> {
     }
 
     /// A label and its (wrapped) value.
-    fn row(&mut self, label: &str, value: &str, size: f32) {
+    pub(crate) fn row(&mut self, label: &str, value: &str, size: f32) {
         let value_x = MARGIN + LABEL_W;
         let labels = self.measure.wrap(label, size, false, LABEL_W - 8.0);
         let values = self
             .measure
-            .wrap(value, size, true, PAGE_W - MARGIN - value_x);
+            .wrap(value, size, true, self.size.w - MARGIN - value_x);
         let rows = labels.len().max(values.len()).max(1);
         for i in 0..rows {
             let top = self.reserve(size * 1.5);
@@ -125,6 +142,41 @@ impl Pages<'_> {
                 });
             }
         }
+    }
+
+    /// The header of a commune's documents: the issuing body (`committee`, then the
+    /// commune's name in capitals) on the left, the national motto (`motto`, then
+    /// `independence`, underlined) on the right. Returns the right column (left, width).
+    pub(crate) fn commune_header(
+        &mut self,
+        committee: &str,
+        commune: &str,
+        motto: &str,
+        independence: &str,
+    ) -> (f32, f32) {
+        let left_w = 200.0;
+        let right_x = MARGIN + left_w + 10.0;
+        let right_w = self.size.w - MARGIN - right_x;
+        let top = self.reserve(44.0);
+        self.centred(committee, 11.0, true, MARGIN, left_w, top + 11.0);
+        self.centred(
+            &commune.to_uppercase(),
+            11.0,
+            true,
+            MARGIN,
+            left_w,
+            top + 26.0,
+        );
+        self.centred(motto, 11.0, true, right_x, right_w, top + 11.0);
+        self.centred(independence, 11.5, true, right_x, right_w, top + 26.0);
+        let rule_w = self.measure.width(independence, 11.5, true);
+        self.place(Placed::Rule {
+            x: right_x + ((right_w - rule_w) / 2.0).max(0.0),
+            y: top + 30.0,
+            w: rule_w,
+            h: 0.7,
+        });
+        (right_x, right_w)
     }
 }
 
@@ -169,35 +221,12 @@ impl Texts {
 fn layout(c: &ResultContent, texts: &Texts, m: &Measure<'_>, qr: &QrCode) -> Vec<Vec<Placed>> {
     let mut p = Pages::new(m);
     // The header: the issuing body on the left, the national motto on the right.
-    let left_w = 200.0;
-    let right_x = MARGIN + left_w + 10.0;
-    let right_w = PAGE_W - MARGIN - right_x;
-    let top = p.reserve(44.0);
-    p.centred(&texts.committee, 11.0, true, MARGIN, left_w, top + 11.0);
-    p.centred(
-        &c.commune.to_uppercase(),
-        11.0,
-        true,
-        MARGIN,
-        left_w,
-        top + 26.0,
-    );
-    p.centred(&texts.motto, 11.0, true, right_x, right_w, top + 11.0);
-    p.centred(
+    let (right_x, right_w) = p.commune_header(
+        &texts.committee,
+        &c.commune,
+        &texts.motto,
         &texts.independence,
-        11.5,
-        true,
-        right_x,
-        right_w,
-        top + 26.0,
     );
-    let rule_w = m.width(&texts.independence, 11.5, true);
-    p.place(Placed::Rule {
-        x: right_x + ((right_w - rule_w) / 2.0).max(0.0),
-        y: top + 30.0,
-        w: rule_w,
-        h: 0.7,
-    });
     let top = p.reserve(28.0);
     p.centred(&texts.dated, 10.5, false, right_x, right_w, top + 20.0);
     p.y += 22.0;
@@ -251,6 +280,7 @@ pub fn render(
     crate::pdf::write(
         format!("{} {}", content.title, content.tracking_code),
         content.lang,
+        PageSize::A4,
         pages,
     )
 }

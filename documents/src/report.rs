@@ -10,7 +10,7 @@ use xaso_reports::charts::{self, Chart};
 use xaso_reports::{Indicators, Labels};
 
 use crate::DocumentError;
-use crate::pdf::{Pages, Placed};
+use crate::pdf::{PageSize, Pages, Placed};
 use crate::render::{MARGIN, Measure, PAGE_W};
 
 /// Pixels of a chart per PDF point (sharp on paper).
@@ -232,6 +232,7 @@ pub fn render_report(indicators: &Indicators, labels: &Labels) -> Result<Vec<u8>
     crate::pdf::write(
         format!("{} {}", labels.title, indicators.commune),
         labels.lang,
+        PageSize::A4,
         pages,
     )
 }
