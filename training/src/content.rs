@@ -340,6 +340,15 @@ impl Library {
         })
     }
 
+    /// No content (a kiosk without an installed pack).
+    pub fn empty() -> Library {
+        Library {
+            tracks: Vec::new(),
+            modules: BTreeMap::new(),
+            images: BTreeMap::new(),
+        }
+    }
+
     pub fn tracks(&self) -> &[Track] {
         &self.tracks
     }
