@@ -277,4 +277,39 @@ fn wire(ui: &AppWindow, runner: &Rc<Runner>) {
     on!(on_helper_consent, [yes: bool] => Input::HelperConsent(yes));
     on!(on_helper_end, [] => Input::HelperEnd);
     on!(on_helper_sign_out, [] => Input::HelperSignOut);
+
+    // The lesson screens' taps, through their global.
+    use xaso_kiosk_core::lesson::LessonInput as L;
+    let lessons = ui.global::<crate::ui::Lessons>();
+    macro_rules! lesson {
+        ($setter:ident, [$($arg:ident : $t:ty),*] => $input:expr) => {{
+            let queue = queue.clone();
+            lessons.$setter(move |$($arg: $t),*| queue($input));
+        }};
+    }
+    lesson!(on_open_module, [id: SharedString] => Input::Lesson(L::OpenModule(id.into())));
+    lesson!(on_next_page, [] => Input::Lesson(L::NextPage));
+    lesson!(on_previous_page, [] => Input::Lesson(L::PreviousPage));
+    lesson!(on_start_practice, [] => Input::Lesson(L::StartPractice));
+    lesson!(on_stop_practice, [] => Input::StopPractice);
+    lesson!(on_start_quiz, [] => Input::Lesson(L::StartQuiz));
+    lesson!(on_pick, [id: SharedString] => Input::Lesson(L::Pick(id.into())));
+    lesson!(on_check, [] => Input::Lesson(L::Check));
+    lesson!(on_tap, [x: f32, y: f32] => Input::Lesson(L::Tap {
+        x_permille: permille(x),
+        y_permille: permille(y),
+    }));
+    lesson!(on_next_question, [] => Input::Lesson(L::NextQuestion));
+    lesson!(on_request_certificate, [track: SharedString] => Input::Lesson(L::RequestCertificate(track.into())));
+    lesson!(on_save_certificate, [] => Input::SaveCertificate);
+    lesson!(on_to_catalog, [] => Input::Lesson(L::ToCatalog));
+}
+
+/// A fraction of a picture (0..1) in thousandths; outside values are kept outside.
+fn permille(f: f32) -> u32 {
+    if f.is_finite() && f >= 0.0 {
+        (f * 1000.0).round().min(u32::MAX as f32) as u32
+    } else {
+        u32::MAX
+    }
 }

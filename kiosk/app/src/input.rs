@@ -5,7 +5,7 @@
 use xaso_kiosk_core::CardEvent;
 
 /// One input to the app.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// An input that goes straight to the resident's journey.
     Journey(xaso_kiosk_core::Input),
@@ -43,6 +43,12 @@ pub enum Input {
     /// "End the session".
     HelperEnd,
     HelperSignOut,
+    /// A tap of the lesson screens.
+    Lesson(xaso_kiosk_core::lesson::LessonInput),
+    /// "Stop practising" on the practice banner.
+    StopPractice,
+    /// "Save the certificate" (PDF).
+    SaveCertificate,
 }
 
 impl From<xaso_kiosk_core::Input> for Input {

@@ -32,6 +32,7 @@ pub mod helper;
 pub mod image_files;
 pub mod image_source;
 pub mod input;
+pub mod lessons;
 pub mod link;
 pub mod officer;
 pub mod papers;

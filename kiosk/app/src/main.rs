@@ -120,6 +120,13 @@ struct Args {
     /// CSCA certificates passive authentication trusts (master list, PEM or DER).
     #[arg(long, value_name = "FILE")]
     csca: Option<PathBuf>,
+    /// The lessons' configuration: the province's keys for lesson packs and the
+    /// certificate key of this device (see `lessons::config`).
+    #[arg(long, value_name = "FILE")]
+    lessons: Option<PathBuf>,
+    /// A lesson pack to install (kept only when it is newer and signed by the province).
+    #[arg(long, value_name = "FILE", requires = "lessons")]
+    install_pack: Option<PathBuf>,
 }
 
 /// `--card`: where the kiosk reads cards.
@@ -234,8 +241,18 @@ fn device_number(args: &Args, identity: Option<&Identity>) -> u16 {
     }
 }
 
-fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> KioskConfig {
-    KioskConfig {
+fn config(
+    args: &Args,
+    dir: &std::path::Path,
+    identity: Option<&Identity>,
+) -> anyhow::Result<KioskConfig> {
+    let lessons = match &args.lessons {
+        Some(path) => {
+            xaso_kiosk::lessons::config::load(path, args.install_pack.clone(), &args.commune_name)?
+        }
+        None => xaso_kiosk::lessons::LessonsConfig::default(),
+    };
+    Ok(KioskConfig {
         store: Some(store_dir(args, dir)),
         device_id: identity.map_or_else(
             || format!("kiosk-{}", args.device.unwrap_or(1)),
@@ -260,7 +277,8 @@ fn config(args: &Args, dir: &std::path::Path, identity: Option<&Identity>) -> Ki
         helper: identity
             .is_some_and(|i| i.role == xaso_sync_core::Role::Helper)
             .then(PinPolicy::default),
-    }
+        lessons,
+    })
 }
 
 fn run_headless(args: Args) -> anyhow::Result<()> {
@@ -275,7 +293,7 @@ fn run_headless(args: Args) -> anyhow::Result<()> {
         Box::new(tour_clock.clone())
     };
     let identity = hub_identity(&args, &dir)?;
-    let mut cfg = config(&args, &dir, identity.as_ref());
+    let mut cfg = config(&args, &dir, identity.as_ref())?;
     cfg.speech = false;
     tracing::info!("card source: in-process software card (scripted journey)");
     let app = build(ui, cfg, clock, Box::new(SoftCardReader::new()?))?;
@@ -446,7 +464,7 @@ fn run_windowed(args: Args) -> anyhow::Result<()> {
     let ui = AppWindow::new().context("cannot open the kiosk window")?;
     let card = card_reader(&args)?;
     let identity = hub_identity(&args, &dir)?;
-    let mut cfg = config(&args, &dir, identity.as_ref());
+    let mut cfg = config(&args, &dir, identity.as_ref())?;
     cfg.camera = document_camera(&args);
     let app = build(ui, cfg, Box::new(SystemClock), card)?;
     let _timer = app.start_timer();

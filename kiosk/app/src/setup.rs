@@ -55,11 +55,14 @@ pub struct KioskConfig {
     pub hub: Option<(String, xaso_sync_client::Identity)>,
     /// A helper's tablet: the journey runs inside assisted sessions (needs `store`).
     pub helper: Option<xaso_kiosk_core::signin::PinPolicy>,
+    /// Digital-skills lessons: the province's keys, a pack to install, the certificate key.
+    /// The shelf of installed packs is `<store>/lessons` (set here when there is a store).
+    pub lessons: crate::lessons::LessonsConfig,
 }
 
 pub fn build(
     ui: AppWindow,
-    config: KioskConfig,
+    mut config: KioskConfig,
     clock: Box<dyn Clock>,
     card: Box<dyn CardReader>,
 ) -> Result<App, SetupError> {
@@ -92,6 +95,14 @@ pub fn build(
             ))
         }
     };
+    if config.lessons.shelf.is_none() {
+        config.lessons.shelf = config.store.as_ref().map(|dir| dir.join("lessons"));
+    }
+    let lessons = crate::lessons::LessonDesk::new(
+        std::mem::take(&mut config.lessons),
+        &config.commune,
+        &config.device_id,
+    );
     let qr_pictures: Box<dyn QrPictures> = match &config.qr_images {
         Some(dir) => Box::new(QrPictureDirectory::new(dir)),
         None => Box::new(NoQrPictures),
@@ -129,6 +140,7 @@ pub fn build(
                 None => Box::new(NoCounter),
             },
             helper,
+            lessons,
         },
     ))
 }

@@ -64,6 +64,8 @@ pub struct ShellParts {
     pub counter: Box<dyn Counter>,
     /// On a helper's tablet: the helper's sign-in and the assisted session.
     pub helper: Option<crate::helper::HelperDesk>,
+    /// Digital-skills lessons: the installed pack, the learner, the practice sandbox.
+    pub lessons: crate::lessons::LessonDesk,
 }
 
 /// A picture of the window, taken by the app for "save the receipt as an image".
@@ -86,6 +88,9 @@ pub struct Shell {
     pub last_result_pdf: Option<PathBuf>,
     /// The dossier shown on the status screen (for its result document).
     shown_dossier: Option<Dossier>,
+    /// The shell itself is resetting the resident's journey (a practice starts or ends):
+    /// the learner is kept.
+    keep_learner: bool,
 }
 
 impl Shell {
@@ -100,6 +105,7 @@ impl Shell {
             last_spoken: None,
             last_result_pdf: None,
             shown_dossier: None,
+            keep_learner: false,
         }
     }
 
@@ -132,6 +138,9 @@ impl Shell {
     }
     pub fn now(&self) -> std::time::Instant {
         self.p.clock.now()
+    }
+    pub fn lessons(&self) -> &crate::lessons::LessonDesk {
+        &self.p.lessons
     }
     pub fn helper(&self) -> Option<&crate::helper::HelperDesk> {
         self.p.helper.as_ref()
@@ -194,6 +203,131 @@ impl Shell {
             | Input::HelperConsent(_)
             | Input::HelperEnd
             | Input::HelperSignOut => self.helper_input(input),
+            Input::Lesson(i) => self.lesson_input(i),
+            Input::StopPractice => self.end_practice(false),
+            Input::SaveCertificate => self.save_certificate(),
+        }
+        self.follow_lessons();
+    }
+
+    // ----- lessons -----
+
+    fn lesson_input(&mut self, input: xaso_kiosk_core::lesson::LessonInput) {
+        let now = self.p.clock.timestamp();
+        if let Some(module) = self
+            .p
+            .lessons
+            .handle(self.p.store.records_mut(), input, now)
+        {
+            tracing::info!(module, "practice started");
+            // The sandbox starts from the home screen with an empty session.
+            self.keep_learner = true;
+            self.feed(xaso_kiosk_core::Input::GoHome);
+            self.keep_learner = false;
+        }
+    }
+
+    /// After every input: a verified card on the lessons screen names the learner; a
+    /// practice follows the journey (its card, its hint, its end).
+    fn follow_lessons(&mut self) {
+        let screen = self.p.journey.screen();
+        if self.p.lessons.practice.is_none() {
+            if screen == xaso_kiosk_core::Screen::Skills
+                && self.p.journey.card_verified()
+                && let Some(card) = self.p.journey.card()
+                && let (Some(id), Some(name)) = (card.id_number(), card.full_name())
+            {
+                let (id, name) = (id.to_owned(), name.to_owned());
+                let now = self.p.clock.timestamp();
+                self.p
+                    .lessons
+                    .identify(self.p.store.records_mut(), &id, &name, now);
+            }
+            return;
+        }
+        let card = self
+            .p
+            .lessons
+            .practice
+            .as_mut()
+            .and_then(|run| run.card_for(screen));
+        if let Some(events) = card {
+            for e in events {
+                self.feed(xaso_kiosk_core::Input::Card(e));
+            }
+        }
+        let finished = self
+            .p
+            .lessons
+            .practice
+            .as_mut()
+            .is_some_and(|run| run.follow(self.p.journey.screen()));
+        if finished {
+            self.end_practice(true);
+        }
+    }
+
+    /// Ends the practice: the sandbox's session is wiped and the lesson continues.
+    fn end_practice(&mut self, finished: bool) {
+        use xaso_kiosk_core::lesson::LessonInput;
+        if self.p.lessons.practice.take().is_none() {
+            return;
+        }
+        tracing::info!(finished, "practice ended");
+        let now = self.p.clock.timestamp();
+        let input = if finished {
+            LessonInput::PracticeFinished
+        } else {
+            LessonInput::PracticeAbandoned
+        };
+        self.p
+            .lessons
+            .handle(self.p.store.records_mut(), input, now);
+        self.keep_learner = true;
+        self.feed(xaso_kiosk_core::Input::GoHome);
+        self.feed(xaso_kiosk_core::Input::Open(
+            xaso_kiosk_core::Screen::Skills,
+        ));
+        self.keep_learner = false;
+    }
+
+    fn practising(&self) -> bool {
+        self.p.lessons.practice.is_some()
+    }
+
+    /// Saves the certificate on screen as a PDF in the receipts directory.
+    fn save_certificate(&mut self) {
+        let Some(issued) = self.p.lessons.last_certificate.clone() else {
+            return;
+        };
+        let Some(dir) = self.p.receipts_dir.clone() else {
+            tracing::warn!("no directory to save certificates in");
+            return;
+        };
+        let lang = self.p.journey.lang();
+        let content = xaso_documents::training::CertificateContent {
+            lang,
+            commune: self.p.lessons.commune_name().to_owned(),
+            name: issued.certificate.name.clone(),
+            track_title: self
+                .p
+                .lessons
+                .journey()
+                .library()
+                .track(&issued.certificate.track)
+                .map_or(issued.track_title.clone(), |t| t.title.get(lang).to_owned()),
+            date: issued.certificate.date,
+            certificate_id: issued.certificate.id.clone(),
+            credential: issued.code.clone(),
+        };
+        let pdf = match xaso_documents::training::certificate_pdf(&content, &self.p.translations) {
+            Ok(pdf) => pdf,
+            Err(e) => return tracing::error!("certificate PDF not made: {e}"),
+        };
+        let path = dir.join(format!("certificate-{}.pdf", issued.certificate.id));
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, pdf)) {
+            Ok(()) => self.p.lessons.certificate_saved = Some(path),
+            Err(e) => tracing::error!("certificate not saved: {e}"),
         }
     }
 
@@ -325,6 +459,9 @@ impl Shell {
     fn run(&mut self, effects: Vec<Effect>) {
         use xaso_kiosk_core::Input as J;
         for effect in effects {
+            if self.practising() && self.practice_effect(&effect) {
+                continue;
+            }
             match effect {
                 Effect::StoreDossier(submission) => self.store_dossier(*submission),
                 Effect::StoreRating(record) => self.store_rating(record),
@@ -367,6 +504,10 @@ impl Shell {
                 }
                 Effect::Speak(speech) => self.speak(&speech),
                 Effect::Wiped => {
+                    if !self.keep_learner {
+                        // The session ended (home, idle, another card): the learner too.
+                        self.p.lessons.reset();
+                    }
                     // The QR code's keys and the receipt's notice belong to the session that
                     // ended; the presenter shows Vietnamese again.
                     self.p.card.set_qr_keys(Vec::new());
@@ -376,6 +517,74 @@ impl Shell {
                     self.wipes += 1;
                 }
             }
+        }
+    }
+
+    /// In a practice, what would store, load or look up a record is done in the sandbox:
+    /// the dossier is built and checked by `services` and dropped, with a receipt from a
+    /// throwaway counter; drafts and ratings are not kept; lookups find nothing. Returns
+    /// whether the effect was handled here.
+    fn practice_effect(&mut self, effect: &Effect) -> bool {
+        use xaso_kiosk_core::Input as J;
+        match effect {
+            Effect::StoreDossier(submission) => {
+                let actor = kiosk_actor(self.p.store.commune(), self.p.device);
+                let ts = self.p.clock.timestamp();
+                let today = self.p.clock.today();
+                let built = submission.to_services().into_dossier(
+                    self.p.journey.catalog(),
+                    uuid::Uuid::new_v4().to_string(),
+                    &actor,
+                    CONSENT_TEXT_VERSION,
+                    ts,
+                );
+                let code =
+                    xaso_services::tracking::TrackingMinter::new(self.p.store.commune().clone(), 0)
+                        .and_then(|mut m| m.mint(today));
+                match (built, code) {
+                    (Ok(dossier), Ok(code)) => {
+                        let days = self
+                            .p
+                            .journey
+                            .catalog()
+                            .procedure(dossier.procedure.as_str())
+                            .map_or(0, |p| p.processing_days);
+                        tracing::info!(procedure = %dossier.procedure, "practice dossier checked and dropped");
+                        if let Some(run) = self.p.lessons.practice.as_mut() {
+                            run.submitted();
+                        }
+                        self.feed(J::Stored(Receipt {
+                            tracking_code: code.to_string(),
+                            procedure: dossier.procedure.0.clone(),
+                            expected_date: Holidays::bundled().due_date(today, days),
+                            submitted_at: ts,
+                        }));
+                    }
+                    (Err(e), _) => {
+                        tracing::warn!("practice dossier refused: {e}");
+                        self.feed(J::Failed(ErrorKind::StoreFailed));
+                    }
+                    (_, Err(e)) => {
+                        tracing::warn!("practice receipt code: {e}");
+                        self.feed(J::Failed(ErrorKind::StoreFailed));
+                    }
+                }
+                true
+            }
+            Effect::StoreRating(_)
+            | Effect::SaveDraft { .. }
+            | Effect::DeleteDraft { .. }
+            | Effect::LoadDraft { .. }
+            | Effect::StoreSupplement { .. } => true,
+            Effect::LookupCode(_) | Effect::LookupCard(_) => {
+                if let Some(run) = self.p.lessons.practice.as_mut() {
+                    run.looked_up();
+                }
+                self.shown_dossier = None;
+                self.feed(J::StatusFound(None));
+                true
+            }
+            Effect::Speak(_) | Effect::Wiped => false,
         }
     }
 

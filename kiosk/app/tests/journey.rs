@@ -882,6 +882,7 @@ fn with_a_document_camera_the_papers_screen_photographs_pages() {
             speech: false,
             counter: Box::new(xaso_kiosk::counter::NoCounter),
             helper: None,
+            lessons: xaso_kiosk::lessons::LessonDesk::new(Default::default(), COMMUNE, "kiosk-3"),
         },
     );
     app.ui
@@ -995,6 +996,7 @@ fn an_input_arriving_while_the_app_is_busy_is_applied_not_lost() {
             speech: false,
             counter: Box::new(xaso_kiosk::counter::NoCounter),
             helper: None,
+            lessons: xaso_kiosk::lessons::LessonDesk::new(Default::default(), COMMUNE, "kiosk-3"),
         },
     );
     app.ui

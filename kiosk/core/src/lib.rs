@@ -27,7 +27,10 @@
 //! * [`resident`] — the resident's own journey: identify, find a service, the form
 //!   pre-filled from the card, papers, consent, submit, receipt, rating, status.
 //!
-//! The officer's, the helper's and the digital-skills lesson journeys will sit beside it
+//! * [`lesson`] — the digital-skills lessons: pages, practice in a sandbox, quizzes with a
+//!   pass rule, progress saved at every answer, certificates.
+//!
+//! The officer's and the helper's journeys sit beside them
 //! and share the pieces below: [`screen`] (screens and error kinds), [`card`] (card events
 //! and the card part of a session), [`qr`], [`idle`], [`form`] (the catalog's form as typed
 //! on the kiosk, with [`telex`] composition), [`papers`] and [`status`].
@@ -44,6 +47,7 @@ pub mod card;
 pub mod form;
 pub mod helper;
 pub mod idle;
+pub mod lesson;
 pub mod officer;
 pub mod papers;
 pub mod qr;

@@ -81,4 +81,11 @@ impl Identity {
         let commune = self.communes.first().ok_or(Error::NoCommune)?;
         Ok(Partition::submissions(commune, &self.device_id)?)
     }
+
+    /// The commune's learning partition (digital-skills progress and classes), which
+    /// kiosks and helper tablets read and write.
+    pub fn learning_partition(&self) -> Result<Partition, Error> {
+        let commune = self.communes.first().ok_or(Error::NoCommune)?;
+        Ok(Partition::learning(commune)?)
+    }
 }

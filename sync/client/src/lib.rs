@@ -198,7 +198,8 @@ pub struct SyncClient {
 
 impl SyncClient {
     /// A client for `hub_url` using `identity`. Kiosks and helpers also sync
-    /// their submissions partition; officers discover their communes' partitions.
+    /// their submissions partition and their commune's learning partition;
+    /// officers discover their communes' partitions.
     pub fn new(hub_url: &str, identity: &Identity) -> Result<SyncClient, Error> {
         let chain = vec![
             CertificateDer::from_pem_slice(identity.cert_pem.as_bytes()).map_err(TlsError::from)?,
@@ -222,7 +223,10 @@ impl SyncClient {
         let wanted = if identity.role.sees_communes() {
             Vec::new()
         } else {
-            vec![identity.submissions_partition()?]
+            vec![
+                identity.submissions_partition()?,
+                identity.learning_partition()?,
+            ]
         };
         Ok(SyncClient {
             http,

@@ -6,7 +6,10 @@
 //! ([`Partition::submissions`]), and **read** the commune's public partition
 //! `<commune>/public` ([`Partition::public`]: the roster of officers and
 //! helpers, reference data), which only officers, provincial devices and the
-//! hub itself write.
+//! hub itself write. Kiosks and helper tablets also read **and write** the
+//! commune's learning partition `<commune>/learning` ([`Partition::learning`]):
+//! digital-skills progress and classes, which a learner continues on any kiosk of
+//! the commune; it holds no dossier.
 
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +90,8 @@ impl Device {
 
     /// May this device write `partition` (push changes, upload blobs)?
     pub fn may_write(&self, partition: &Partition) -> bool {
-        self.in_commune(partition) && (self.role.sees_communes() || self.owns(partition))
+        self.in_commune(partition)
+            && (self.role.sees_communes() || self.owns(partition) || partition.is_learning())
     }
 
     /// May this device read `partition` (receive changes, download blobs)?
@@ -97,8 +101,8 @@ impl Device {
 
     /// Where discovery looks for this device (partition-name prefixes): an
     /// officer's communes; a kiosk's or helper's own submissions partitions
-    /// and its communes' public partitions only, so a commune with a thousand
-    /// kiosks costs each kiosk two lookups, not a thousand.
+    /// and its communes' public and learning partitions only, so a commune with a
+    /// thousand kiosks costs each kiosk three lookups, not a thousand.
     pub fn discovery_scopes(&self) -> Vec<String> {
         if self.role.sees_communes() {
             return self.communes.clone();
@@ -109,6 +113,7 @@ impl Device {
                 [
                     Partition::submissions(c, &self.device_id),
                     Partition::public(c),
+                    Partition::learning(c),
                 ]
             })
             .filter_map(Result::ok)
@@ -139,6 +144,8 @@ mod tests {
         let elsewhere = Partition::new("79002").unwrap();
         let public = Partition::public("79001").unwrap();
         let public_elsewhere = Partition::public("79002").unwrap();
+        let learning = Partition::learning("79001").unwrap();
+        let learning_elsewhere = Partition::learning("79002").unwrap();
         for role in [Role::Kiosk, Role::Helper] {
             let d = device(role);
             assert!(d.may_write(&own) && d.may_read(&own));
@@ -147,11 +154,17 @@ mod tests {
             // The commune's public partition: read, never write.
             assert!(d.may_read(&public) && !d.may_write(&public));
             assert!(!d.may_read(&public_elsewhere));
-            assert_eq!(d.discovery_scopes(), ["79001/kiosk/dev-1", "79001/public"]);
+            // The commune's learning partition: read and write; another commune's: neither.
+            assert!(d.may_read(&learning) && d.may_write(&learning));
+            assert!(!d.may_read(&learning_elsewhere) && !d.may_write(&learning_elsewhere));
+            assert_eq!(
+                d.discovery_scopes(),
+                ["79001/kiosk/dev-1", "79001/public", "79001/learning"]
+            );
         }
         for role in [Role::Officer, Role::Provincial] {
             let d = device(role);
-            for p in [&own, &other, &commune, &public] {
+            for p in [&own, &other, &commune, &public, &learning] {
                 assert!(d.may_read(p) && d.may_write(p), "{p}");
             }
             assert!(!d.may_read(&elsewhere) && !d.may_write(&elsewhere));

@@ -76,5 +76,7 @@ pub use access::{Device, Role};
 pub use blob::{BlobHash, BlobInfo, BlobStore, Held};
 pub use error::{DecodeError, EncodeError, Error};
 pub use mapping::{Conflict, ConflictValue, PathSegment};
-pub use partition::{MAX_PARTITION_LEN, MAX_SEGMENT_LEN, PUBLIC_SEGMENT, Partition};
+pub use partition::{
+    LEARNING_SEGMENT, MAX_PARTITION_LEN, MAX_SEGMENT_LEN, PUBLIC_SEGMENT, Partition,
+};
 pub use protocol::{ApplyOutcome, ChangeLog, Entry, Origin, Vector};

@@ -8,6 +8,8 @@ pub const MAX_PARTITION_LEN: usize = 128;
 pub const MAX_SEGMENT_LEN: usize = 64;
 /// The segment of a commune's public partition (`79001/public`).
 pub const PUBLIC_SEGMENT: &str = "public";
+/// The segment of a commune's learning partition (see [`Partition::learning`]).
+pub const LEARNING_SEGMENT: &str = "learning";
 
 /// A partition of the data: a commune code, optionally refined with
 /// `/`-separated segments (`79001`, `79001/kiosk/dev-12`). Access control and
@@ -70,6 +72,20 @@ impl Partition {
     /// [`crate::access`]).
     pub fn public(commune: &str) -> Result<Self, Error> {
         Partition::new(format!("{commune}/{PUBLIC_SEGMENT}"))
+    }
+
+    /// The commune's learning partition `<commune>/learning`: digital-skills progress and
+    /// classes, which a learner continues on any kiosk of the commune, so every kiosk and
+    /// helper tablet of the commune reads and writes it (see [`crate::access`]).
+    pub fn learning(commune: &str) -> Result<Self, Error> {
+        Partition::new(format!("{commune}/{LEARNING_SEGMENT}"))
+    }
+
+    /// Is this a commune's learning partition?
+    pub fn is_learning(&self) -> bool {
+        let mut segments = self.segments();
+        segments.next();
+        segments.next() == Some(LEARNING_SEGMENT) && segments.next().is_none()
     }
 
     /// Is this a commune's public partition?

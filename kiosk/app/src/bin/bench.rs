@@ -55,6 +55,7 @@ fn child() -> anyhow::Result<()> {
             speech: false,
             hub: None,
             helper: None,
+            lessons: Default::default(),
         },
         Box::new(SystemClock),
         Box::new(SoftCardReader::new()?),

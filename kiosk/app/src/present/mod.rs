@@ -12,6 +12,7 @@ mod identify;
 mod papers;
 mod receipt;
 pub mod rows;
+pub(crate) use receipt::rgba_image;
 mod services;
 mod status;
 
@@ -61,6 +62,7 @@ pub struct Presenter {
     papers: papers::PapersPresenter,
     receipt: receipt::ReceiptPresenter,
     status: status::StatusPresenter,
+    lessons: crate::lessons::present::LessonsPresenter,
     /// The language the screens show, and the wipe it was selected after.
     shown_lang: Lang,
     wipes_seen: u64,
@@ -75,8 +77,6 @@ impl Presenter {
         let source = reader.source();
         ui.set_card_source(enums::card_source(&source));
         ui.set_card_reader(source.reader().into());
-        // No lessons on the kiosk yet: an empty model, kept.
-        let _lessons = item_model(|m| ui.set_lessons(m));
         Presenter {
             identify: identify::IdentifyPresenter::new(ui),
             services: services::ServicesPresenter::new(ui),
@@ -84,6 +84,7 @@ impl Presenter {
             papers: papers::PapersPresenter::new(ui),
             receipt: receipt::ReceiptPresenter::default(),
             status: status::StatusPresenter::new(ui),
+            lessons: crate::lessons::present::LessonsPresenter::new(ui),
             shown_lang: Lang::Vi,
             wipes_seen: 0,
         }
@@ -117,6 +118,8 @@ impl Presenter {
         ui.set_papers_supplement(journey.supplementing().is_some());
         self.receipt.present(ui, &view);
         self.status.present(ui, &view);
+        self.lessons
+            .present(ui, shell.lessons(), shell.translations(), lang);
         present_helper(ui, shell);
     }
 

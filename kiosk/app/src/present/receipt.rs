@@ -42,7 +42,7 @@ impl ReceiptPresenter {
     }
 }
 
-fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Image {
+pub(crate) fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Image {
     let mut buf = SharedPixelBuffer::<Rgba8Pixel>::new(width, height);
     let bytes = buf.make_mut_bytes();
     if bytes.len() == rgba.len() {

@@ -103,6 +103,7 @@ pub fn test_config(
         speech: false,
         hub: None,
         helper: None,
+        lessons: Default::default(),
     }
 }
 
