@@ -2,8 +2,11 @@
 //! with it, the software card in a real pcscd + vpcd reader when there is a
 //! display; headless journey without one. The hub reports to the national
 //! portal simulator (`xaso-central-sim`, two dossiers submitted online waiting
-//! there); after the journey the demo shows the hub's outbox and writes the
-//! commune's report for the month.
+//! there); the kiosk installs a lesson pack the demo signed as a province would
+//! (`xaso-lessons`, see [`lessons`]); after the journey the demo shows the hub's
+//! outbox and writes the commune's report for the month.
+
+mod lessons;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -113,8 +116,13 @@ pub fn demo(extra: &[String]) -> Result<()> {
             "xaso-central-sim",
             "--bin",
             "xaso-central-sim",
+            "--package",
+            "xaso-lessons",
+            "--bin",
+            "xaso-lessons",
         ]),
-        "building the kiosk, the hub, the card tool and the platform simulator (release)",
+        "building the kiosk, the hub, the card tool, the platform simulator and the lessons \
+         tool (release)",
     )?;
     let demo_dir = root().join("target/demo");
     let hub_dir = demo_dir.join("hub");
@@ -170,12 +178,18 @@ pub fn demo(extra: &[String]) -> Result<()> {
         hub_dir.display()
     );
 
+    let lessons = lessons::prepare(&demo_dir)?;
+    let kiosk_store = demo_dir.join("kiosk");
     let mut kiosk = Command::new(release_bin("xaso-kiosk"));
     kiosk
         .current_dir(root())
         .arg("--demo")
         .arg("--store")
-        .arg(demo_dir.join("kiosk"))
+        .arg(&kiosk_store)
+        .arg("--lessons")
+        .arg(&lessons.config)
+        .arg("--install-pack")
+        .arg(&lessons.pack)
         .args(["--hub", &format!("https://{addr}")])
         .arg("--hub-ca")
         .arg(&ca_path)
@@ -216,6 +230,7 @@ pub fn demo(extra: &[String]) -> Result<()> {
     }
     kiosk.args(extra);
     run(&mut kiosk, "xaso-kiosk --demo")?;
+    lessons::show_installed(&kiosk_store, &lessons)?;
     show_central(
         &mut |args: &[&str]| hub(args),
         &central_toml,
@@ -223,6 +238,11 @@ pub fn demo(extra: &[String]) -> Result<()> {
         &demo_dir,
     )?;
     // The officer's tablet on a sample commune: every screen, at both tablet sizes.
+    // TODO(trust-list): give an officer tablet the demo starts `--trust-list` with lessons.trust_list once xaso-kiosk has the option.
+    eprintln!(
+        "xtask: the certificate trust list for officers' tablets: {}",
+        lessons.trust_list.display()
+    );
     let officer_dir = demo_dir.join("officer-screenshots");
     run(
         Command::new(release_bin("xaso-kiosk"))
