@@ -303,6 +303,18 @@ fn wire(ui: &AppWindow, runner: &Rc<Runner>) {
     lesson!(on_request_certificate, [track: SharedString] => Input::Lesson(L::RequestCertificate(track.into())));
     lesson!(on_save_certificate, [] => Input::SaveCertificate);
     lesson!(on_to_catalog, [] => Input::Lesson(L::ToCatalog));
+    on!(on_helper_classes, [] => Input::Classes);
+    let classroom = ui.global::<crate::ui::Classroom>();
+    macro_rules! class {
+        ($setter:ident, [$($arg:ident : $t:ty),*] => $input:expr) => {{
+            let queue = queue.clone();
+            classroom.$setter(move |$($arg: $t),*| queue($input));
+        }};
+    }
+    class!(on_new_class, [] => Input::ClassNew);
+    class!(on_open_class, [id: SharedString] => Input::ClassOpen(id.into()));
+    class!(on_close, [] => Input::ClassClose);
+    class!(on_export, [] => Input::ClassExport);
 }
 
 /// A fraction of a picture (0..1) in thousandths; outside values are kept outside.

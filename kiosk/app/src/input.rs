@@ -49,6 +49,13 @@ pub enum Input {
     StopPractice,
     /// "Save the certificate" (PDF).
     SaveCertificate,
+    /// Helper tablets: the classes (from the helper's start page).
+    Classes,
+    ClassNew,
+    ClassOpen(String),
+    /// Back from a class to the list, or from the list to the helper's start page.
+    ClassClose,
+    ClassExport,
 }
 
 impl From<xaso_kiosk_core::Input> for Input {

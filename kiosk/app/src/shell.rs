@@ -91,6 +91,9 @@ pub struct Shell {
     /// The shell itself is resetting the resident's journey (a practice starts or ends):
     /// the learner is kept.
     keep_learner: bool,
+    /// Helper tablets: the classes page is shown, and the class open on it.
+    classes_shown: bool,
+    pub classroom: Option<crate::lessons::classroom::Classroom>,
 }
 
 impl Shell {
@@ -106,6 +109,8 @@ impl Shell {
             last_result_pdf: None,
             shown_dossier: None,
             keep_learner: false,
+            classes_shown: false,
+            classroom: None,
         }
     }
 
@@ -206,6 +211,23 @@ impl Shell {
             Input::Lesson(i) => self.lesson_input(i),
             Input::StopPractice => self.end_practice(false),
             Input::SaveCertificate => self.save_certificate(),
+            Input::Classes
+            | Input::ClassNew
+            | Input::ClassOpen(_)
+            | Input::ClassClose
+            | Input::ClassExport => {
+                self.class_input(input);
+            }
+        }
+        if !self
+            .p
+            .helper
+            .as_ref()
+            .is_some_and(crate::helper::HelperDesk::signed_in)
+        {
+            // Signed out (or locked after idling): the classes close.
+            self.classes_shown = false;
+            self.classroom = None;
         }
         self.follow_lessons();
     }
@@ -289,6 +311,89 @@ impl Shell {
             xaso_kiosk_core::Screen::Skills,
         ));
         self.keep_learner = false;
+    }
+
+    /// Is the helper's classes page shown?
+    pub fn classes_shown(&self) -> bool {
+        self.classes_shown
+    }
+
+    fn class_input(&mut self, input: Input) {
+        use crate::lessons::classroom::{Classroom, Notice};
+        let Some(helper) = self.p.helper.as_ref().filter(|h| h.signed_in()) else {
+            return;
+        };
+        let helper_name = helper
+            .helper()
+            .map(|p| p.display_name.clone())
+            .unwrap_or_default();
+        let commune = self.p.store.commune().to_string();
+        let at = self.p.clock.timestamp();
+        let lang = self.p.journey.lang();
+        match input {
+            Input::Classes => self.classes_shown = true,
+            Input::ClassNew => {
+                let today = self.p.clock.today();
+                let n = crate::lessons::records::classes(self.p.store.records(), &commune)
+                    .map(|c| {
+                        c.iter()
+                            .filter(|c| xaso_services::calendar::vietnam_date(c.created) == today)
+                            .count()
+                            + 1
+                    })
+                    .unwrap_or(1);
+                let name = self.p.translations.get(
+                    lang,
+                    "kiosk.classroom.class_name",
+                    &[
+                        ("date", &xaso_i18n::format_date(today)),
+                        ("n", &n.to_string()),
+                    ],
+                );
+                match Classroom::create(
+                    self.p.store.records_mut(),
+                    &commune,
+                    &helper_name,
+                    name,
+                    at,
+                ) {
+                    Ok(c) => self.classroom = Some(c),
+                    Err(e) => tracing::error!("class not created: {e}"),
+                }
+            }
+            Input::ClassOpen(id) => match Classroom::open(self.p.store.records(), &commune, &id) {
+                Ok(c) => self.classroom = c,
+                Err(e) => tracing::error!("class not opened: {e}"),
+            },
+            Input::ClassClose => {
+                if self.classroom.take().is_none() {
+                    self.classes_shown = false;
+                }
+            }
+            Input::ClassExport => {
+                let Some(dir) = self.p.receipts_dir.clone() else {
+                    return;
+                };
+                let today = self.p.clock.today();
+                let commune_name = self.p.lessons.commune_name().to_owned();
+                if let Some(c) = self.classroom.as_mut()
+                    && let Err(e) = c.export(
+                        self.p.store.records(),
+                        &commune,
+                        &commune_name,
+                        self.p.lessons.journey().library(),
+                        &self.p.translations,
+                        lang,
+                        &dir,
+                        today,
+                    )
+                {
+                    tracing::error!("class report not exported: {e}");
+                    c.notice = Some(Notice::Failed);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn practising(&self) -> bool {
@@ -396,6 +501,12 @@ impl Shell {
     fn card_events(&mut self, events: Vec<CardEvent>) {
         for e in events {
             let at = self.p.clock.timestamp();
+            if let Some(c) = self.classroom.as_mut() {
+                // A class is open: a card tapped enrols its holder.
+                let commune = self.p.store.commune().to_string();
+                c.card(&e, self.p.store.records_mut(), &commune, at);
+                continue;
+            }
             let to_journey = match self.p.helper.as_mut() {
                 None => true,
                 Some(h) => {

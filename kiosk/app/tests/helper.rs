@@ -23,7 +23,11 @@ use xaso_sync_core::Partition;
 /// `$XASO_SCREENSHOTS/helper/<size>/` when that is set (the pictures in docs/screenshots).
 fn snap(ui: &xaso_kiosk::ui::AppWindow, n: usize, name: &str) {
     use slint::ComponentHandle;
-    for (size, w, h) in [("1280x800", 1280u32, 800u32), ("1920x1200", 1920, 1200)] {
+    for (size, w, h) in [
+        ("1280x800", 1280u32, 800u32),
+        ("1920x1200", 1920, 1200),
+        ("800x1280", 800, 1280),
+    ] {
         ui.window().set_size(slint::PhysicalSize::new(w, h));
         let shot = ui.window().take_snapshot().unwrap();
         let img = image::RgbaImage::from_raw(shot.width(), shot.height(), shot.as_bytes().to_vec())
@@ -188,4 +192,148 @@ fn a_helper_hands_a_dossier_in_for_a_consenting_resident_and_cannot_open_it_afte
     tap(ui, "Thử lại");
     app.place_card("nguyen-thi-mai-anh");
     assert!(!ui.get_status_found());
+}
+
+/// A helper's class: the helper opens a class on the tablet, learners enrol by tapping their
+/// own cards, the table shows each one's completion per module from the commune's learning
+/// records, and the report is exported as CSV and PDF.
+#[test]
+fn a_helper_enrols_learners_by_card_and_exports_the_class_report() {
+    use xaso_kiosk::lessons::records;
+    use xaso_kiosk::ui::{Classroom, HelperStage};
+    use xaso_training::progress::{Progress, learner_id};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    xaso_sync_store::ensure_key_file(&store.join("device.key")).unwrap();
+    let learned: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
+    {
+        let mut records =
+            xaso_sync_store::Store::open(&store.join("records.db"), &store.join("device.key"))
+                .unwrap();
+        let mut roster = Roster::default();
+        roster.put(COMMUNE, HELPER_ID, HELPER_NAME, StaffRole::Helper);
+        records
+            .put(&Partition::public(COMMUNE).unwrap(), ROSTER_RECORD, &roster)
+            .unwrap();
+        // Progress as kiosks of the commune synced it: Mai Anh passed the scams module and
+        // started the smartphone one.
+        let mut p = Progress::new(&learner_id(RESIDENT_ID));
+        p.read_page("smartphone-basics", "01", learned);
+        p.read_page("scams", "01", learned);
+        p.mastered.insert("scams".into(), learned);
+        records::save_progress(&mut records, COMMUNE, &p).unwrap();
+    }
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let mut config = test_config(dir.path(), "helper-tablet-1", COMMUNE, 5);
+    config.helper = Some(PinPolicy {
+        argon2_memory_kib: 64,
+        argon2_passes: 1,
+        ..PinPolicy::default()
+    });
+    // The lessons of the province's pack.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
+    let pack = dir.path().join("lessons.pack");
+    std::fs::write(
+        &pack,
+        xaso_training::pack::build(
+            &xaso_training::bundled_files(),
+            "79",
+            1,
+            jiff::civil::date(2026, 11, 1),
+            "p79",
+            &key,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    config.lessons = xaso_kiosk::lessons::LessonsConfig {
+        trusted: vec![xaso_training::pack::TrustedKey {
+            key_id: "p79".into(),
+            key: key.verifying_key(),
+        }],
+        install: Some(pack),
+        commune_name: "Xã Tân Thới Nhì".into(),
+        ..Default::default()
+    };
+    let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
+    let ui = &app.ui;
+    tap(ui, HELPER_NAME);
+    for _ in 0..2 {
+        for d in "314159".chars() {
+            tap(ui, &d.to_string());
+        }
+        tap(ui, "Đồng ý");
+    }
+    assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
+    tap(ui, "Lớp học kỹ năng số");
+    assert_eq!(ui.get_helper_stage(), HelperStage::Classroom);
+    tap(ui, "Tạo lớp mới");
+    let g = slint::ComponentHandle::global::<Classroom>(ui);
+    assert_eq!(g.get_name().as_str(), "Lớp ngày 23/11/2026 (số 1)");
+
+    // Learners tap their own cards.
+    app.place_card("nguyen-thi-mai-anh");
+    assert_eq!(g.get_notice().as_str(), "Đã ghi danh: Nguyễn Thị Mai Anh");
+    app.push(xaso_kiosk::input::Input::RemoveCard);
+    app.place_card("le-thi-thu");
+    app.push(xaso_kiosk::input::Input::RemoveCard);
+    app.place_card("nguyen-thi-mai-anh");
+    assert_eq!(
+        g.get_notice().as_str(),
+        "Nguyễn Thị Mai Anh đã có trong lớp"
+    );
+    use slint::Model;
+    let rows: Vec<_> = g.get_rows().iter().collect();
+    assert_eq!(rows.len(), 2);
+    let mai_anh = rows
+        .iter()
+        .find(|r| r.name == "Nguyễn Thị Mai Anh")
+        .unwrap();
+    let modules: Vec<_> = g.get_modules().iter().collect();
+    let col = |id: &str| modules.iter().position(|m| m.id == id).unwrap();
+    let marks: Vec<_> = mai_anh.marks.iter().collect();
+    assert_eq!(marks[col("scams")], "Xong");
+    assert_eq!(marks[col("smartphone-basics")], "Đang học");
+    assert_eq!(marks[col("vneid-account")], "–");
+    let totals: Vec<_> = g.get_totals().iter().collect();
+    assert_eq!(totals[col("scams")], "1");
+    snap(ui, 7, "classroom");
+
+    // The report, as CSV and PDF.
+    tap(ui, "Xuất báo cáo lớp (CSV và PDF)");
+    let csv_path = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .expect("a CSV report");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        csv.contains("Nguyễn Thị Mai Anh") && csv.contains("Lê Thị Thu"),
+        "{csv}"
+    );
+    assert!(csv.lines().next().unwrap().contains("scams"));
+    let pdf = csv_path.with_extension("pdf");
+    let text = xaso_documents_testkit::pdftotext(&pdf).unwrap();
+    assert!(
+        text.contains("Nguyễn Thị Mai Anh") && text.contains(HELPER_NAME),
+        "{text}"
+    );
+    assert!(g.get_notice().contains("Đã lưu báo cáo"));
+
+    // The class is a record of the commune's learning partition (it syncs).
+    let classes = app
+        .with_store(|s| records::classes(s.records(), COMMUNE))
+        .unwrap();
+    assert_eq!(classes.len(), 1);
+    assert_eq!(classes[0].learners.len(), 2);
+    assert!(classes[0].learners.values().all(|e| !e.name.is_empty()));
+    assert!(
+        !classes[0].learners.contains_key(RESIDENT_ID),
+        "keyed by the pseudonymous id"
+    );
+    // Signing out closes the classes.
+    tap(ui, "Đóng lớp");
+    tap(ui, "Quay lại");
+    assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
 }

@@ -110,6 +110,33 @@ fn sync(k: &Kiosk, rt: &tokio::runtime::Runtime, url: &str, identity: &Identity)
     });
 }
 
+/// The lesson screens in both orientations, real renders: checked not blank, and written to
+/// `$XASO_SCREENSHOTS/lessons/<orientation>/` when that is set (the pictures in
+/// docs/screenshots).
+fn snap(app: &App, name: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed) + 1;
+    for (orientation, w, h) in xaso_kiosk::tour::SIZES {
+        app.ui.window().set_size(slint::PhysicalSize::new(w, h));
+        let shot = app.ui.window().take_snapshot().unwrap();
+        let img = image::RgbaImage::from_raw(shot.width(), shot.height(), shot.as_bytes().to_vec())
+            .unwrap();
+        let colours: std::collections::BTreeSet<[u8; 4]> =
+            img.pixels().step_by(97).map(|p| p.0).collect();
+        assert!(colours.len() > 10, "{name} ({orientation}) looks blank");
+        if let Some(dir) = std::env::var_os("XASO_SCREENSHOTS") {
+            let dir = Path::new(&dir).join("lessons").join(orientation);
+            std::fs::create_dir_all(&dir).unwrap();
+            let rgb = image::DynamicImage::ImageRgba8(img).to_rgb8();
+            xaso_kiosk::tour::save_png(&rgb, &dir.join(format!("{n:02}-{name}.png"))).unwrap();
+        }
+    }
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 6000));
+}
+
 fn view(app: &App) -> LessonView {
     app.with_shell(|s| s.lessons().journey().view().clone())
 }
@@ -120,11 +147,19 @@ fn read_module(app: &App, lib: &Library, module: &str) {
     tap(&app.ui, m.title.vi.as_str());
     let g = app.ui.global::<Lessons>();
     assert_eq!(g.get_mode(), LessonMode::Page);
+    if module == "public-service-portal" {
+        snap(app, "page");
+    }
     while g.get_page_number() < g.get_page_count() {
         // The page shows its text and pictures.
         assert!(!g.get_page_heading().is_empty());
         tap(&app.ui, "Trang sau");
     }
+}
+
+thread_local! {
+    static SNAPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static TAP_SNAPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Answers the quiz right until the pass rule is met.
@@ -140,6 +175,7 @@ fn pass_quiz(app: &App, lib: &Library) {
         };
         let q = &lib.module(&module).unwrap().questions[question];
         assert_eq!(g.get_prompt().as_str(), q.prompt.vi);
+        let first = module == "public-service-portal" && !SNAPPED.with(|s| s.replace(true));
         match q.kind {
             QuestionKind::Tap => {
                 let [x, y, w, h] = q.region.unwrap().0;
@@ -149,8 +185,21 @@ fn pass_quiz(app: &App, lib: &Library) {
                 for c in q.choices.iter().filter(|c| c.correct) {
                     tap(&app.ui, c.text.vi.as_str());
                 }
+                if first {
+                    snap(app, "quiz");
+                }
                 tap(&app.ui, "Kiểm tra đáp án");
             }
+        }
+        if first || (q.kind == QuestionKind::Tap && !TAP_SNAPPED.with(|s| s.replace(true))) {
+            snap(
+                app,
+                if q.kind == QuestionKind::Tap {
+                    "quiz-tap-answered"
+                } else {
+                    "quiz-answered"
+                },
+            );
         }
         assert!(g.get_answered() && g.get_correct(), "{module} {}", q.id);
         assert_eq!(g.get_explanation().as_str(), q.explanation.vi);
@@ -161,6 +210,13 @@ fn pass_quiz(app: &App, lib: &Library) {
         "{:?}",
         view(app)
     );
+    if !DONE_SNAPPED.with(|s| s.replace(true)) {
+        snap(app, "passed");
+    }
+}
+
+thread_local! {
+    static DONE_SNAPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Runs the public-service portal's practice: look up a dossier's status in the sandbox.
@@ -187,6 +243,7 @@ fn practise_submit(app: &App) {
     tap(&app.ui, "Thực hành trên ki-ốt");
     let g = app.ui.global::<Lessons>();
     assert!(g.get_practising());
+    snap(app, "practice-home");
     tap(&app.ui, "Chạm thẻ căn cước");
     // The sandbox's own software card was read: a synthetic person, not the learner.
     assert_eq!(app.ui.get_screen(), Screen::Identify);
@@ -221,6 +278,7 @@ fn practise_submit(app: &App) {
         &app.ui,
         "Tôi đồng ý cho cơ quan giải quyết thủ tục sử dụng thông tin trên",
     );
+    snap(app, "practice-review");
     tap(&app.ui, "Gửi hồ sơ");
     assert!(!g.get_practising());
     assert_eq!(app.ui.get_screen(), Screen::Skills);
@@ -286,6 +344,7 @@ fn a_learner_continues_on_another_kiosk_and_gets_a_certificate_an_officer_verifi
     tap(&a.app.ui, "Học kỹ năng số");
     assert_eq!(a.app.ui.get_screen(), Screen::Skills);
     place_learner_card(&a.app);
+    snap(&a.app, "list");
     assert!(
         !elements(
             &a.app.ui,
@@ -339,6 +398,7 @@ fn a_learner_continues_on_another_kiosk_and_gets_a_certificate_an_officer_verifi
     let g = b.app.ui.global::<Lessons>();
     assert_eq!(g.get_mode(), LessonMode::Certificate);
     assert_eq!(g.get_certificate_name().as_str(), LEARNER_NAME);
+    snap(&b.app, "certificate");
     let code = qr_on_screen(&b.app);
     assert!(code.starts_with("XSC1:"));
 

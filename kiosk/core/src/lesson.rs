@@ -487,3 +487,6 @@ impl LessonJourney {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@
 //! (merged with what is stored) before the answer's explanation is shown; a certificate is
 //! signed with the province's certificate key this kiosk was given, if any.
 
+pub mod classroom;
 pub mod config;
 pub mod packs;
 pub mod practice;

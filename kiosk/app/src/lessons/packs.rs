@@ -95,3 +95,86 @@ impl Shelf {
         Ok(pack)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn pack(version: u64, key: u8) -> Vec<u8> {
+        pack::build(
+            &xaso_training::bundled_files(),
+            "79",
+            version,
+            jiff::civil::date(2026, 12, 1),
+            "p79",
+            &SigningKey::from_bytes(&[key; 32]),
+        )
+        .unwrap()
+    }
+
+    fn shelf(dir: &Path) -> Shelf {
+        Shelf::new(
+            dir,
+            vec![TrustedKey {
+                key_id: "p79".into(),
+                key: SigningKey::from_bytes(&[1; 32]).verifying_key(),
+            }],
+        )
+    }
+
+    #[test]
+    fn a_bad_pack_is_refused_with_its_reason_and_the_installed_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let shelf = shelf(dir.path());
+        assert!(shelf.load().unwrap().is_none());
+        let v2 = pack(2, 1);
+        assert_eq!(shelf.install(&v2).unwrap().header.version, 2);
+        let current = dir.path().join("current.pack");
+        let mut tampered = v2.clone();
+        let middle = tampered.len() / 2;
+        tampered[middle] ^= 0x40;
+        let cases: [(&str, Vec<u8>, fn(&PackError) -> bool); 5] = [
+            ("tampered", tampered, |e| matches!(e, PackError::Signature)),
+            ("foreign key", pack(3, 9), |e| {
+                matches!(e, PackError::Signature)
+            }),
+            ("older", pack(1, 1), |e| {
+                matches!(
+                    e,
+                    PackError::NotNewer {
+                        candidate: 1,
+                        installed: 2
+                    }
+                )
+            }),
+            ("same", v2.clone(), |e| {
+                matches!(e, PackError::NotNewer { .. })
+            }),
+            ("truncated", v2[..v2.len() - 10].to_vec(), |e| {
+                matches!(e, PackError::Truncated)
+            }),
+        ];
+        for (what, bytes, expected) in cases {
+            match shelf.install(&bytes) {
+                Err(ShelfError::Refused(e)) => assert!(expected(&e), "{what}: {e}"),
+                other => panic!("{what}: {:?}", other.map(|p| p.header)),
+            }
+            assert_eq!(
+                std::fs::read(&current).unwrap(),
+                v2,
+                "{what}: the installed pack changed"
+            );
+            assert_eq!(shelf.load().unwrap().unwrap().header.version, 2);
+        }
+        // A newer pack replaces it; the old one is kept beside it.
+        assert_eq!(shelf.install(&pack(3, 1)).unwrap().header.version, 3);
+        assert_eq!(std::fs::read(dir.path().join("previous.pack")).unwrap(), v2);
+        // A pack changed on disk is not shown.
+        let mut on_disk = std::fs::read(&current).unwrap();
+        on_disk[100] ^= 1;
+        std::fs::write(&current, on_disk).unwrap();
+        assert!(matches!(shelf.load(), Err(ShelfError::Refused(_))));
+    }
+}

@@ -286,3 +286,137 @@ impl LessonsPresenter {
         }
     }
 }
+
+/// The helper's classes page: the list, or the open class's table.
+pub struct ClassroomPresenter {
+    classes: Rc<VecModel<ui::Item>>,
+    modules: Rc<VecModel<ui::Item>>,
+    rows: Rc<VecModel<ui::ClassRow>>,
+    totals: Rc<VecModel<slint::SharedString>>,
+}
+
+impl ClassroomPresenter {
+    pub fn new(ui: &AppWindow) -> ClassroomPresenter {
+        let g = ui.global::<ui::Classroom>();
+        let classes = Rc::new(VecModel::default());
+        g.set_classes(ModelRc::from(classes.clone()));
+        let modules = Rc::new(VecModel::default());
+        g.set_modules(ModelRc::from(modules.clone()));
+        let rows = Rc::new(VecModel::default());
+        g.set_rows(ModelRc::from(rows.clone()));
+        let totals = Rc::new(VecModel::default());
+        g.set_totals(ModelRc::from(totals.clone()));
+        ClassroomPresenter {
+            classes,
+            modules,
+            rows,
+            totals,
+        }
+    }
+
+    pub fn present(&mut self, ui: &AppWindow, shell: &crate::shell::Shell, lang: Lang) {
+        use super::classroom::{Notice, status_word};
+        let g = ui.global::<ui::Classroom>();
+        let t = shell.translations();
+        let store = shell.store();
+        let commune = store.commune().to_string();
+        let library = shell.lessons().journey().library();
+        let mut classes = super::records::classes(store.records(), &commune).unwrap_or_default();
+        classes.sort_by(|a, b| b.created.cmp(&a.created));
+        sync_rows(
+            &self.classes,
+            classes
+                .iter()
+                .map(|c| ui::Item {
+                    id: c.id.as_str().into(),
+                    title: c.name.as_str().into(),
+                    subtitle: t
+                        .get(
+                            lang,
+                            "kiosk.classroom.class_subtitle",
+                            &[
+                                ("count", &c.learners.len().to_string()),
+                                ("helper", &c.helper),
+                            ],
+                        )
+                        .into(),
+                })
+                .collect(),
+        );
+        let Some(room) = &shell.classroom else {
+            g.set_name("".into());
+            return;
+        };
+        g.set_name(room.class.name.as_str().into());
+        g.set_helper(room.class.helper.as_str().into());
+        g.set_notice(
+            match &room.notice {
+                None => String::new(),
+                Some(Notice::Enrolled(name)) => {
+                    t.get(lang, "kiosk.classroom.enrolled", &[("name", name)])
+                }
+                Some(Notice::AlreadyEnrolled(name)) => {
+                    t.get(lang, "kiosk.classroom.already", &[("name", name)])
+                }
+                Some(Notice::NotVerified) => t.get(lang, "kiosk.classroom.not_verified", &[]),
+                Some(Notice::Failed) => t.get(lang, "kiosk.classroom.failed", &[]),
+                Some(Notice::Exported { csv, pdf }) => t.get(
+                    lang,
+                    "kiosk.classroom.exported",
+                    &[
+                        ("csv", &csv.display().to_string()),
+                        ("pdf", &pdf.display().to_string()),
+                    ],
+                ),
+            }
+            .into(),
+        );
+        let report = match room.report(store.records(), &commune, library, lang) {
+            Ok(r) => r,
+            Err(e) => return tracing::error!("class report: {e}"),
+        };
+        sync_rows(
+            &self.modules,
+            report
+                .modules
+                .iter()
+                .enumerate()
+                .map(|(i, (id, title))| ui::Item {
+                    id: id.as_str().into(),
+                    title: (i + 1).to_string().into(),
+                    subtitle: title.as_str().into(),
+                })
+                .collect(),
+        );
+        let rows = report
+            .rows
+            .iter()
+            .map(|r| ui::ClassRow {
+                name: r.name.as_str().into(),
+                marks: ModelRc::new(VecModel::from(
+                    r.modules
+                        .iter()
+                        .map(|s| slint::SharedString::from(status_word(t, lang, *s)))
+                        .collect::<Vec<_>>(),
+                )),
+                done: i32::try_from(
+                    r.modules
+                        .iter()
+                        .filter(|s| **s == ModuleStatus::Completed)
+                        .count(),
+                )
+                .unwrap_or(0),
+            })
+            .collect::<Vec<_>>();
+        // Rows hold nested models: rewrite them (a class is a few dozen lines).
+        self.rows.set_vec(rows);
+        sync_rows(
+            &self.totals,
+            report
+                .completed_per_module()
+                .iter()
+                .map(|n| n.to_string().into())
+                .collect(),
+        );
+    }
+}

@@ -63,6 +63,7 @@ pub struct Presenter {
     receipt: receipt::ReceiptPresenter,
     status: status::StatusPresenter,
     lessons: crate::lessons::present::LessonsPresenter,
+    classroom: crate::lessons::present::ClassroomPresenter,
     /// The language the screens show, and the wipe it was selected after.
     shown_lang: Lang,
     wipes_seen: u64,
@@ -85,6 +86,7 @@ impl Presenter {
             receipt: receipt::ReceiptPresenter::default(),
             status: status::StatusPresenter::new(ui),
             lessons: crate::lessons::present::LessonsPresenter::new(ui),
+            classroom: crate::lessons::present::ClassroomPresenter::new(ui),
             shown_lang: Lang::Vi,
             wipes_seen: 0,
         }
@@ -120,6 +122,9 @@ impl Presenter {
         self.status.present(ui, &view);
         self.lessons
             .present(ui, shell.lessons(), shell.translations(), lang);
+        if shell.classes_shown() {
+            self.classroom.present(ui, shell, lang);
+        }
         present_helper(ui, shell);
     }
 
@@ -141,6 +146,7 @@ fn present_helper(ui: &AppWindow, shell: &Shell) {
         crate::ui::HelperStage::SignIn
     } else {
         match h.state() {
+            AssistState::Idle if shell.classes_shown() => crate::ui::HelperStage::Classroom,
             AssistState::Idle => crate::ui::HelperStage::Idle,
             AssistState::WaitingForCard => crate::ui::HelperStage::WaitingCard,
             AssistState::AskingConsent => crate::ui::HelperStage::Consent,
