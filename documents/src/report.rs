@@ -154,6 +154,25 @@ fn layout(i: &Indicators, l: &Labels, m: &Measure<'_>) -> Result<Vec<Vec<Placed>
             i.training_completions
                 .map_or_else(|| l.not_available.clone(), |n| n.to_string()),
         ),
+        (
+            &l.training_learners,
+            i.training
+                .map_or_else(|| l.not_available.clone(), |t| t.learners.to_string()),
+        ),
+        (
+            &l.training_module,
+            i.training.map_or_else(
+                || l.not_available.clone(),
+                |t| t.completed_a_module.to_string(),
+            ),
+        ),
+        (
+            &l.training_officials,
+            i.training.map_or_else(
+                || l.not_available.clone(),
+                |t| format!("{}/{}", t.officials_certified.min(t.officials), t.officials),
+            ),
+        ),
     ] {
         p.figure(label, &value);
     }

@@ -130,6 +130,25 @@ impl Indicators {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
             ),
+            (
+                "training_learners",
+                &labels.training_learners,
+                self.training
+                    .map(|t| t.learners.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "training_completed_a_module",
+                &labels.training_module,
+                self.training
+                    .map(|t| t.completed_a_module.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "training_officials_percent",
+                &labels.training_officials,
+                percent_cell(self.training.and_then(|t| t.officials_percent())),
+            ),
         ];
         let mut w = csv::Writer::from_writer(Vec::new());
         for (indicator, label, value) in rows {

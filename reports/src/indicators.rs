@@ -169,9 +169,12 @@ pub struct Indicators {
     pub fully_online: OnlineShare,
     pub on_time: OnTime,
     pub satisfaction: SatisfactionFigures,
-    /// Completions of the digital-skills training. Always `None` for now: the training
-    /// (lessons on the kiosk) is not built yet, so there is nothing to count.
+    /// Completions of the digital-skills training: certificates issued in the period
+    /// (`None` when the caller has no learning records to count).
     pub training_completions: Option<u64>,
+    /// The commune's digital-skills training in more detail ([`Indicators::with_training`]).
+    #[serde(default)]
+    pub training: Option<TrainingFigures>,
     /// One row per procedure with a dossier submitted, finished or overdue in the period,
     /// by procedure code.
     pub procedures: Vec<ProcedureRow>,
@@ -326,7 +329,38 @@ impl Indicators {
             on_time,
             satisfaction,
             training_completions: None,
+            training: None,
             procedures: rows.into_values().collect(),
         }
+    }
+
+    /// Adds the training figures the caller counted from the commune's learning records.
+    pub fn with_training(mut self, training: TrainingFigures) -> Indicators {
+        self.training_completions = Some(training.certificates);
+        self.training = Some(training);
+        self
+    }
+}
+
+/// The commune's digital-skills training, counted from the learning records (progress and
+/// certificates) and the commune's roster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingFigures {
+    /// Certificates issued in the period.
+    pub certificates: u64,
+    /// Learners identified by their card who have started a lesson (ever).
+    pub learners: u64,
+    /// Of them, those who completed at least one module.
+    pub completed_a_module: u64,
+    /// Active officials on the commune's roster.
+    pub officials: u64,
+    /// Certificates of the officials' track (ever).
+    pub officials_certified: u64,
+}
+
+impl TrainingFigures {
+    /// Officials certified per official on the roster, in percent (`None` without officials).
+    pub fn officials_percent(&self) -> Option<f64> {
+        percent(self.officials_certified.min(self.officials), self.officials)
     }
 }

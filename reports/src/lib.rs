@@ -33,7 +33,7 @@ pub mod open_data;
 
 pub use indicators::{
     ChannelCounts, Indicators, OnTime, OnlineShare, Period, ProcedureRow, SatisfactionFigures,
-    TARGET_HIGH, TARGET_LOW, finishing_entry, processing_start,
+    TARGET_HIGH, TARGET_LOW, TrainingFigures, finishing_entry, processing_start,
 };
 pub use labels::Labels;
 

@@ -6,10 +6,12 @@ use std::path::Path;
 
 use jiff::civil::Date;
 use xaso_i18n::{Lang, Translations};
-use xaso_reports::{Indicators, Labels, Period};
-use xaso_services::calendar::Holidays;
+use xaso_reports::{Indicators, Labels, Period, TrainingFigures};
+use xaso_services::calendar::{Holidays, vietnam_date};
 use xaso_services::tracking::CommuneCode;
 use xaso_services::{Catalog, Dossier, Rating};
+
+use xaso_sync_core::Partition;
 
 use crate::{Hub, HubError};
 
@@ -59,7 +61,57 @@ impl Hub {
         })?
         .map_err(HubError::from)
     }
+
+    /// The commune's digital-skills training from its learning partition (progress records)
+    /// and its roster: certificates issued in `period`, learners, learners who passed a
+    /// module's quiz, and officials certified in the officials' track among the active
+    /// officers on the roster.
+    pub fn training_figures(
+        &self,
+        commune: &str,
+        period: Period,
+    ) -> Result<TrainingFigures, HubError> {
+        use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole};
+        use xaso_training::progress::Progress;
+        self.with_store(|store| {
+            let mut figures = TrainingFigures::default();
+            let learning = Partition::learning(commune)?;
+            for id in store.list(&learning)? {
+                let Ok(Some(p)) = store.get::<Progress>(&learning, &id) else {
+                    continue;
+                };
+                if !id.starts_with("learner-") {
+                    continue;
+                }
+                figures.learners += 1;
+                if !p.mastered.is_empty() {
+                    figures.completed_a_module += 1;
+                }
+                figures.certificates += p
+                    .certificates
+                    .values()
+                    .filter(|c| period.contains(vietnam_date(c.at)))
+                    .count() as u64;
+                if p.certificates.contains_key(OFFICIALS_TRACK) {
+                    figures.officials_certified += 1;
+                }
+            }
+            let roster = store
+                .get::<Roster>(&Partition::public(commune)?, ROSTER_RECORD)?
+                .unwrap_or_default();
+            figures.officials = roster
+                .people
+                .values()
+                .filter(|p| p.active && p.role == StaffRole::Officer)
+                .count() as u64;
+            Ok::<_, xaso_sync_store::Error>(figures)
+        })?
+        .map_err(HubError::from)
+    }
 }
+
+/// The track whose certificate counts an official as trained.
+pub const OFFICIALS_TRACK: &str = "officer";
 
 /// Write `commune`'s report for `from..=to` in `lang` into `out` (created if missing):
 /// indicators.json, procedures.csv, headline.csv, the charts (SVG and PNG), report.pdf,
@@ -84,7 +136,8 @@ pub fn write_report(
         &ratings,
         &catalog,
         Holidays::bundled(),
-    );
+    )
+    .with_training(hub.training_figures(commune, period)?);
     let labels = Labels::new(&translations, lang, commune, from, to);
     let open = xaso_reports::open_data::open_data(
         &code,

@@ -51,6 +51,50 @@ fn a_report_is_written_from_what_the_hub_holds_and_the_open_data_names_nobody() 
         s.put_batch(&other, theirs).unwrap();
     })
     .unwrap();
+    // The digital-skills training, as kiosks synced it: three learners; one passed a
+    // module; two hold certificates (one in November, one in October), one of them of the
+    // officials' track; two active officers and a helper on the roster.
+    use xaso_services::roster::StaffRole;
+    use xaso_training::progress::{IssuedCertificate, Progress};
+    let learning = Partition::learning("79001").unwrap();
+    let mut learners = Vec::new();
+    for (i, certificate) in [
+        None,
+        Some(("officer", "2026-11-20T03:00:00Z")),
+        Some(("everyday", "2026-10-20T03:00:00Z")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut p = Progress::new(&format!("l{i}"));
+        p.read_page("scams", "01", t0);
+        if i == 1 {
+            p.mastered.insert("officer-tablet".into(), t0);
+        }
+        if let Some((track, at)) = certificate {
+            p.certificates.insert(
+                track.into(),
+                IssuedCertificate {
+                    id: format!("c{i}"),
+                    at: at.parse().unwrap(),
+                },
+            );
+        }
+        learners.push((format!("learner-l{i}"), p));
+    }
+    hub.with_store(|s| s.put_batch(&learning, learners).unwrap())
+        .unwrap();
+    hub.roster_put("79001", "038175004321", "Lê Thị Thu", StaffRole::Officer)
+        .unwrap();
+    hub.roster_put("79001", "001082012345", "Trần Văn Hùng", StaffRole::Officer)
+        .unwrap();
+    hub.roster_put(
+        "79001",
+        "079303001234",
+        "Nguyễn Thị Mai Anh",
+        StaffRole::Helper,
+    )
+    .unwrap();
 
     let (dossiers, ratings) = hub.commune_records("79001").unwrap();
     assert_eq!(
@@ -89,6 +133,25 @@ fn a_report_is_written_from_what_the_hub_holds_and_the_open_data_names_nobody() 
     assert_eq!(indicators["satisfaction"]["rate_percent"], 95.0);
     assert_eq!(indicators["satisfaction"]["meets_95"], true);
     assert_eq!(indicators["satisfaction"]["meets_99"], false);
+    assert_eq!(
+        indicators["training_completions"], 1,
+        "certificates issued in the period"
+    );
+    assert_eq!(indicators["training"]["learners"], 3);
+    assert_eq!(indicators["training"]["completed_a_module"], 1);
+    assert_eq!(indicators["training"]["officials"], 2);
+    assert_eq!(indicators["training"]["officials_certified"], 1);
+    let headline = std::fs::read_to_string(out.join("headline.csv")).unwrap();
+    assert!(
+        headline.contains("training_officials_percent,"),
+        "{headline}"
+    );
+    assert!(
+        headline
+            .lines()
+            .any(|l| l.starts_with("training_officials_percent") && l.ends_with(",50.00")),
+        "{headline}"
+    );
     let open = std::fs::read_to_string(out.join("open-data.csv")).unwrap();
     for n in names.iter().chain(&ids) {
         assert!(!open.contains(n.as_str()), "{n} leaked");
