@@ -979,7 +979,10 @@ impl Shell {
     }
 
     fn speak(&mut self, speech: &Speech) {
-        let text = self.speech_text(speech);
+        let lesson = (self.p.journey.screen() == xaso_kiosk_core::Screen::Skills)
+            .then(|| self.p.lessons.read_aloud(self.p.journey.lang()))
+            .flatten();
+        let text = lesson.unwrap_or_else(|| self.speech_text(speech));
         self.last_spoken = Some(text.clone());
         if !self.p.speech {
             return;

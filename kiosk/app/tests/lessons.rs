@@ -149,6 +149,10 @@ fn read_module(app: &App, lib: &Library, module: &str) {
     assert_eq!(g.get_mode(), LessonMode::Page);
     if module == "public-service-portal" {
         snap(app, "page");
+        // "Read aloud" reads the page.
+        tap(&app.ui, "Nghe đọc");
+        let spoken = app.last_spoken().unwrap_or_default();
+        assert!(spoken.starts_with(g.get_page_heading().as_str()), "{spoken}");
     }
     while g.get_page_number() < g.get_page_count() {
         // The page shows its text and pictures.

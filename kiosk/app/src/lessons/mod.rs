@@ -235,6 +235,31 @@ impl LessonDesk {
         matches!(self.journey.view(), LessonView::Practice { .. })
     }
 
+    /// What "read aloud" says on the lesson screens: the page, or the question with its
+    /// choices (and, once answered, the explanation). `None` on the list.
+    pub fn read_aloud(&self, lang: xaso_i18n::Lang) -> Option<String> {
+        let library = self.journey.library();
+        match self.journey.view() {
+            LessonView::Page { module, index } => library
+                .module(module)
+                .and_then(|m| m.pages.get(*index))
+                .map(|p| p.get(lang).plain_text()),
+            LessonView::Quiz { module, question, feedback, .. } => {
+                let q = library.module(module)?.questions.get(*question)?;
+                let mut text = q.prompt.get(lang).to_owned();
+                for (i, c) in q.choices.iter().enumerate() {
+                    text.push_str(&format!("\n{}. {}", i + 1, c.text.get(lang)));
+                }
+                if feedback.is_some() {
+                    text.push('\n');
+                    text.push_str(q.explanation.get(lang));
+                }
+                Some(text)
+            }
+            _ => None,
+        }
+    }
+
     /// Who is learning (for the screens).
     pub fn learner(&self) -> &Learner {
         self.journey.learner()
