@@ -152,7 +152,10 @@ fn read_module(app: &App, lib: &Library, module: &str) {
         // "Read aloud" reads the page.
         tap(&app.ui, "Nghe đọc");
         let spoken = app.last_spoken().unwrap_or_default();
-        assert!(spoken.starts_with(g.get_page_heading().as_str()), "{spoken}");
+        assert!(
+            spoken.starts_with(g.get_page_heading().as_str()),
+            "{spoken}"
+        );
     }
     while g.get_page_number() < g.get_page_count() {
         // The page shows its text and pictures.
@@ -513,4 +516,89 @@ fn practice_steps_and_tap_questions_name_real_screens_and_elements() {
         }
     }
     assert!(checked >= 10, "{checked}");
+}
+
+/// Every tap question's region covers its element where the kiosk really draws it: the
+/// kiosk is driven to the question's screen in the picture's size (landscape 1920×1080),
+/// the element found by its text, and its centre must lie in the region, which must not be
+/// much larger than the element.
+#[test]
+fn tap_regions_cover_their_elements_on_the_real_screens() {
+    use xaso_kiosk_core::Input as J;
+    let translations = xaso_i18n::Translations::bundled().unwrap();
+    let lib = library();
+    let taps: Vec<_> = lib
+        .modules()
+        .flat_map(|m| {
+            m.questions
+                .iter()
+                .filter(|q| q.kind == QuestionKind::Tap)
+                .map(move |q| (m.id.clone(), q.clone()))
+        })
+        .collect();
+    assert!(taps.len() >= 3);
+    let dir = tempfile::tempdir().unwrap();
+    xaso_kiosk::demo::write_sample_papers(&dir.path().join("papers")).unwrap();
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let app = shown(
+        test_config(dir.path(), "kiosk-regions", COMMUNE, 4),
+        &clock,
+        Box::new(SoftCardReader::new().unwrap()),
+    );
+    let (w, h) = (1920.0f32, 1080.0f32);
+    for screen in ["home", "identify", "status", "receipt"] {
+        // Drive the kiosk to the screen, as in the picture.
+        match screen {
+            "home" => {}
+            "identify" => {
+                tap(&app.ui, "Chạm thẻ căn cước");
+                tap(&app.ui, "Thẻ mẫu: Nguyễn Thị Mai Anh");
+            }
+            "status" => {
+                app.push(J::GoHome);
+                app.push(J::Open(xaso_kiosk_core::Screen::Status));
+            }
+            _ => {
+                app.push(J::GoHome);
+                common::resident::open_birth_form_with_card(&app.ui);
+                common::resident::fill_birth_form(&app.ui);
+                common::resident::papers_review_submit(&app.ui);
+            }
+        }
+        app.ui
+            .window()
+            .set_size(slint::PhysicalSize::new(w as u32, h as u32));
+        let _ = app.ui.window().take_snapshot();
+        for (module, q) in taps
+            .iter()
+            .filter(|(_, q)| q.screen.as_deref() == Some(screen))
+        {
+            let key = q.element.as_deref().unwrap();
+            let text = translations.get(xaso_i18n::Lang::Vi, key, &[]);
+            let found = elements(&app.ui, &text);
+            let e = found
+                .first()
+                .unwrap_or_else(|| panic!("{module} {}: no element {text:?} on {screen}", q.id));
+            let (p, s) = (e.absolute_position(), e.size());
+            let (cx, cy) = ((p.x + s.width / 2.0) / w, (p.y + s.height / 2.0) / h);
+            let region = q.region.unwrap();
+            assert!(
+                region.contains(f64::from(cx), f64::from(cy)),
+                "{module} {}: the centre of {text:?} ({cx:.3}, {cy:.3}) is outside {:?}",
+                q.id,
+                region.0
+            );
+            let [_, _, rw, rh] = region.0;
+            let element_area = f64::from(s.width / w) * f64::from(s.height / h);
+            assert!(
+                rw * rh <= element_area * 4.0 + 0.01,
+                "{module} {}: region {:?} much larger than the element",
+                q.id,
+                region.0
+            );
+        }
+        app.ui
+            .window()
+            .set_size(slint::PhysicalSize::new(1080, 6000));
+    }
 }
