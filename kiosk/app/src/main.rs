@@ -10,7 +10,8 @@
 //!                                                       sample commune, at 1280×800 and 1920×1200
 //!
 //! A device enrolled as an officer's tablet (role `officer` in its hub identity) opens the
-//! officer's window instead of the resident's.
+//! officer's window instead of the resident's; with `--trust-list FILE` (the province's keys,
+//! TOML) it checks learners' certificates offline.
 //! xaso-kiosk [--demo] --card pcsc [--reader NAME] [--mrz DOCNO,DOB,EXPIRY | --identity FILE]
 //!            [--csca FILE]                              read cards through pcscd (without a
 //!                                                       key: scan the card's QR code first)
@@ -33,6 +34,7 @@ use xaso_kiosk::link;
 use xaso_kiosk::officer::link::OfficerLink;
 use xaso_kiosk::officer::shell::OfficerParts;
 use xaso_kiosk::officer::signing::SigningSetup;
+use xaso_kiosk::qr_pictures::{QrPictureDirectory, QrPictures};
 use xaso_kiosk::setup::{KioskConfig, build};
 use xaso_kiosk::shell::ReceiptOutput;
 use xaso_kiosk::tour::DEMO_RESIDENT;
@@ -41,6 +43,7 @@ use xaso_kiosk::ui::{AppWindow, OfficerWindow};
 use xaso_kiosk_core::IdlePolicy;
 use xaso_kiosk_core::signin::PinPolicy;
 use xaso_sync_client::Identity;
+use xaso_training::certificate::TrustList;
 
 /// The resident's touch kiosk of Xã Số.
 ///
@@ -83,7 +86,8 @@ struct Args {
     /// Image files offered by "choose an image file".
     #[arg(long, value_name = "DIR")]
     papers: Option<PathBuf>,
-    /// Where pictures of a card's QR code arrive (the newest is read).
+    /// Where pictures of a QR code arrive (the newest is read): a card's at the kiosk, a
+    /// certificate's on an officer tablet (default there: `<store>/qr`).
     #[arg(long, value_name = "DIR")]
     qr_images: Option<PathBuf>,
     /// The V4L2 document camera, or `none` (default: the first capture device).
@@ -127,6 +131,10 @@ struct Args {
     /// A lesson pack to install (kept only when it is newer and signed by the province).
     #[arg(long, value_name = "FILE", requires = "lessons")]
     install_pack: Option<PathBuf>,
+    /// Officer tablets: the province's trust list (TOML) learners' certificates are checked
+    /// against, offline. Without it the tablet cannot check certificates.
+    #[arg(long, value_name = "FILE")]
+    trust_list: Option<PathBuf>,
 }
 
 /// `--card`: where the kiosk reads cards.
@@ -371,6 +379,20 @@ fn officer_parts(
 ) -> anyhow::Result<OfficerParts> {
     let translations = xaso_i18n::Translations::bundled()?;
     let catalog = xaso_services::Catalog::bundled_with(&translations)?;
+    let trust_list = match &args.trust_list {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the trust list {}", path.display()))?;
+            Some(
+                TrustList::from_toml(&text)
+                    .with_context(|| format!("the trust list {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let library = officer_library(args, &store);
+    let qr_dir = args.qr_images.clone().unwrap_or_else(|| store.join("qr"));
+    let qr_pictures: Box<dyn QrPictures> = Box::new(QrPictureDirectory::new(&qr_dir));
     Ok(OfficerParts {
         store_dir: store,
         commune,
@@ -384,7 +406,34 @@ fn officer_parts(
         commune_name: args.commune_name.clone(),
         officer_title: args.officer_title.clone(),
         signing,
+        trust_list,
+        library,
+        qr_pictures,
     })
+}
+
+/// The lessons that name certificates' tracks on an officer tablet: the pack installed in its
+/// store (checked with the `--lessons` keys), else the lessons built into the program.
+fn officer_library(args: &Args, store: &std::path::Path) -> xaso_training::Library {
+    let installed = args.lessons.as_ref().and_then(|path| {
+        let config = xaso_kiosk::lessons::config::load(path, None, &args.commune_name)
+            .map_err(|e| tracing::warn!("{e}"))
+            .ok()?;
+        xaso_kiosk::lessons::packs::Shelf::new(&store.join("lessons"), config.trusted)
+            .load()
+            .map_err(|e| tracing::warn!("the installed lesson pack is not used: {e}"))
+            .ok()
+            .flatten()
+    });
+    match installed {
+        Some(pack) => pack.library,
+        None => xaso_training::Library::from_files(&xaso_training::bundled_files()).unwrap_or_else(
+            |e| {
+                tracing::warn!("the built-in lessons do not load: tracks are shown by id ({e})");
+                xaso_training::Library::empty()
+            },
+        ),
+    }
 }
 
 /// `--officer-screenshots DIR`: the sample commune, every officer screen, both sizes.
@@ -407,6 +456,10 @@ fn officer_tour(args: &Args, dir: &std::path::Path) -> anyhow::Result<()> {
     )?;
     let mut parts = parts;
     parts.policy.argon2_memory_kib = 1024;
+    parts.trust_list = Some(
+        xaso_kiosk::officer::tour::sample_trust_list(xaso_services::calendar::vietnam_date(now))
+            .context("cannot make the sample trust list")?,
+    );
     let app = xaso_kiosk::officer::build(OfficerWindow::new()?, parts)?;
     headless.render(1280, 800);
     let written = xaso_kiosk::officer::tour::screenshots(&app, &headless, dir)?;

@@ -53,11 +53,17 @@ pub fn keys_from_luma(
 
 /// The access keys from an image file's bytes (PNG or JPEG).
 pub fn keys_from_image(bytes: &[u8]) -> Result<Vec<MrzKey>, QrProblem> {
+    keys_from_text(&text_in_image(bytes)?)
+}
+
+/// The text of the QR code in an image file's bytes (PNG or JPEG), whatever it encodes (the
+/// officer's tablet reads certificates' codes this way too).
+pub fn text_in_image(bytes: &[u8]) -> Result<String, QrProblem> {
     let img = image::load_from_memory(bytes)
         .map_err(|_| QrProblem::Unreadable)?
         .to_luma8();
     let (w, h) = img.dimensions();
-    keys_from_luma(w as usize, h as usize, img.as_raw())
+    decode_luma(w as usize, h as usize, img.as_raw()).map_err(|e| problem_of(&e))
 }
 
 /// A picture of a QR code as a PNG (black on white, `scale` pixels per module, quiet zone):

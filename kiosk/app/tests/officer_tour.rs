@@ -13,7 +13,8 @@ use slint::Model;
 use xaso_kiosk::chipcard::SoftCardReader;
 use xaso_kiosk::clock::SystemClock;
 use xaso_kiosk::officer::shell::{OfficerInput as I, OfficerParts, OfficerView};
-use xaso_kiosk::officer::tour::{TABLET_SIZES, sample_link, screenshots, seed};
+use xaso_kiosk::officer::tour::{TABLET_SIZES, sample_link, sample_trust_list, screenshots, seed};
+use xaso_kiosk::qr_pictures::NoQrPictures;
 use xaso_kiosk::tour::Headless;
 use xaso_kiosk::ui::OfficerWindow;
 use xaso_kiosk_core::signin::PinPolicy;
@@ -61,6 +62,11 @@ fn every_officer_screen_renders_at_both_tablet_sizes() {
             commune_name: "Xã Tân Thới Nhì".into(),
             officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
             signing: None,
+            trust_list: Some(
+                sample_trust_list(xaso_services::calendar::vietnam_date(now)).unwrap(),
+            ),
+            library: xaso_training::Library::from_files(&xaso_training::bundled_files()).unwrap(),
+            qr_pictures: Box::new(NoQrPictures),
         },
     )
     .unwrap();
@@ -71,9 +77,26 @@ fn every_officer_screen_renders_at_both_tablet_sizes() {
         |d| std::path::PathBuf::from(d).join("officer"),
     );
     let written = screenshots(&app, &headless, &dir).unwrap();
-    assert_eq!(written.len(), 10 * TABLET_SIZES.len(), "{written:?}");
-    // The tour ends signed in, on the dashboard, with the conflict and the sample queue.
-    assert_eq!(app.with_shell(|s| s.view()), OfficerView::Dashboard);
+    assert_eq!(written.len(), 11 * TABLET_SIZES.len(), "{written:?}");
+    // The tour ends signed in, on the certificates page with a valid certificate checked,
+    // with the conflict and the sample queue.
+    assert_eq!(app.with_shell(|s| s.view()), OfficerView::Certificates);
+    assert_eq!(
+        value_of(&headless, &app.ui, "Kết quả kiểm tra"),
+        "HỢP LỆ: do tỉnh cấp, nội dung không bị sửa"
+    );
+    assert_eq!(
+        value_of(&headless, &app.ui, "Họ và tên"),
+        "Nguyễn Thị Mai Anh"
+    );
+    assert_eq!(
+        value_of(&headless, &app.ui, "Chương trình học"),
+        "Dịch vụ công trực tuyến"
+    );
+    assert_eq!(
+        value_of(&headless, &app.ui, "Nơi cấp"),
+        "Xã Tân Thới Nhì (mã 79001)"
+    );
     assert_eq!(app.ui.get_conflicts(), 1);
     assert!(app.ui.get_open_count() >= 6);
     let mut seen = BTreeSet::new();

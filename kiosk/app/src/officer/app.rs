@@ -117,6 +117,7 @@ fn view_of(s: OfficerScreen) -> OfficerView {
         OfficerScreen::Dossier => OfficerView::Dossier,
         OfficerScreen::Sync => OfficerView::Sync,
         OfficerScreen::Dashboard => OfficerView::Dashboard,
+        OfficerScreen::Certificates => OfficerView::Certificates,
     }
 }
 
@@ -175,4 +176,6 @@ fn wire(ui: &OfficerWindow, runner: &Rc<Runner>) {
     on!(on_sync_now, [] => I::SyncNow);
     on!(on_retry_dead_letter, [key: SharedString] => I::RetryCentral(Some(key.into())));
     on!(on_retry_all_dead_letters, [] => I::RetryCentral(None));
+    on!(on_certificate_scanned, [text: SharedString] => I::CertificateText(text.into()));
+    on!(on_certificate_picture, [] => I::CertificatePicture);
 }

@@ -11,6 +11,9 @@
 //!   [`charts`] draws the month's indicators (`xaso-reports`) for the dashboard.
 //! * [`link`] syncs with the hub in a background thread and reports its state, with the
 //!   hub's outbox to the public-service portal ([`portal`] shows it).
+//! * [`certificates`] checks a learner's digital-skills certificate offline — its QR code
+//!   scanned or read from a picture — against the province's trust list from the tablet's
+//!   configuration; [`certificates_page`] shows the verdict.
 //! * [`present`] pushes the state into the window; [`app`] queues the window's inputs.
 //!
 //! Invariants: nothing of a dossier is on screen unless an officer on the roster is signed in
@@ -19,6 +22,8 @@
 
 pub mod app;
 pub mod attachment;
+pub mod certificates;
+pub mod certificates_page;
 pub mod charts;
 pub mod link;
 pub mod pins;

@@ -54,6 +54,7 @@ pub struct OfficerPresenter {
     queue_bars: Rc<VecModel<Bar>>,
     procedure_bars: Rc<VecModel<Bar>>,
     charts: Rc<VecModel<ChartView>>,
+    certificate_lines: Rc<VecModel<FieldLine>>,
     /// What the charts on screen were drawn from (decoded again only when it changes).
     charts_key: Option<ChartsKey>,
 }
@@ -75,6 +76,7 @@ impl OfficerPresenter {
             queue_bars: model(|m| ui.set_queue_bars(m)),
             procedure_bars: model(|m| ui.set_procedure_bars(m)),
             charts: model(|m| ui.set_charts(m)),
+            certificate_lines: model(|m| ui.set_certificate_lines(m)),
             charts_key: None,
         }
     }
@@ -89,6 +91,7 @@ impl OfficerPresenter {
             OfficerView::Dossier => OfficerScreen::Dossier,
             OfficerView::Sync => OfficerScreen::Sync,
             OfficerView::Dashboard => OfficerScreen::Dashboard,
+            OfficerView::Certificates => OfficerScreen::Certificates,
         });
         ui.set_typing(match shell.typing() {
             T::Nothing => Typing::Nothing,
@@ -148,6 +151,7 @@ impl OfficerPresenter {
         self.dossier(ui, shell, &t);
         self.sync(ui, shell, &t, waiting);
         self.dashboard(ui, shell, &t);
+        super::certificates_page::present(ui, shell, &t, &self.certificate_lines);
     }
 
     fn procedure_name(&self, shell: &OfficerShell, d: &Dossier) -> SharedString {

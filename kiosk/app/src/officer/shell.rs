@@ -1,7 +1,8 @@
 //! The thin shell of the officer's tablet: it applies each [`OfficerInput`] to the pure
 //! pieces of `xaso-kiosk-core` — [`SignIn`] and the dossier [`Desk`] — and performs what they
-//! ask: the roster and PIN lookups, writes to the record store, the signed result, sync. It
-//! never draws; [`super::present`] does, from the state it exposes.
+//! ask: the roster and PIN lookups, writes to the record store, the signed result, sync —
+//! and checks a learner's certificate ([`super::certificates`]) with today's date. It never
+//! draws; [`super::present`] does, from the state it exposes.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,13 +19,17 @@ use xaso_services::roster::{ROSTER_RECORD, Roster, StaffRole, person_key};
 use xaso_services::{Action, Actor, AttachmentRef, Catalog, Dossier, ResultDocument, Role};
 use xaso_sync_core::{Partition, PathSegment};
 use xaso_sync_store::Store;
+use xaso_training::Library;
+use xaso_training::certificate::TrustList;
 
+use super::certificates::{CertificateCheck, PictureProblem};
 use super::charts::{ChartsKey, MonthCharts};
 use super::link::{LinkStatus, OfficerLink};
 use super::pins::PinStore;
 use super::queue::QueueView;
 use crate::card_reader::CardReader;
 use crate::clock::Clock;
+use crate::qr_pictures::QrPictures;
 use xaso_queue::QueueIndex;
 
 /// The officer's screens.
@@ -35,6 +40,7 @@ pub enum OfficerView {
     Dossier,
     Sync,
     Dashboard,
+    Certificates,
 }
 
 /// What the on-screen keyboard types into.
@@ -71,6 +77,10 @@ pub enum OfficerInput {
     SyncNow,
     /// Send a packet the public-service portal refused again (`Some(key)`), or all of them.
     RetryCentral(Option<String>),
+    /// A keyboard-wedge scanner typed a certificate's QR code and Enter.
+    CertificateText(String),
+    /// "Read the newest picture" of a certificate's QR code.
+    CertificatePicture,
 }
 
 /// What the officer's tablet is made of.
@@ -91,6 +101,13 @@ pub struct OfficerParts {
     pub officer_title: String,
     /// Where signing keys are certified; `None`: this tablet cannot sign results.
     pub signing: Option<super::signing::SigningSetup>,
+    /// The province's keys learners' certificates are checked against (`--trust-list`);
+    /// `None`: this tablet cannot check certificates, and its page says why.
+    pub trust_list: Option<TrustList>,
+    /// The lessons whose track titles name a checked certificate's track.
+    pub library: Library,
+    /// Where pictures of a certificate's QR code arrive (the newest is read).
+    pub qr_pictures: Box<dyn QrPictures>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +150,8 @@ pub struct OfficerShell {
     waiting: Waiting,
     /// The dashboard's charts of the month, drawn again only when the store changed.
     charts: Option<MonthCharts>,
+    /// The last certificate checked on the certificates page (or why no code was read).
+    certificate: Option<Result<CertificateCheck, PictureProblem>>,
 }
 
 impl OfficerShell {
@@ -162,6 +181,7 @@ impl OfficerShell {
             person_key: None,
             waiting: Waiting::default(),
             charts: None,
+            certificate: None,
         })
     }
 
@@ -223,6 +243,21 @@ impl OfficerShell {
     }
     pub fn idle_countdown(&self) -> Option<u64> {
         self.sign_in.idle_countdown(self.p.clock.now())
+    }
+
+    /// The province's keys certificates are checked against, if this tablet has them.
+    pub fn trust_list(&self) -> Option<&TrustList> {
+        self.p.trust_list.as_ref()
+    }
+
+    /// The last certificate checked (or why no code was read from the picture).
+    pub fn certificate(&self) -> Option<&Result<CertificateCheck, PictureProblem>> {
+        self.certificate.as_ref()
+    }
+
+    /// The commune's name as this tablet's documents print it.
+    pub fn commune_name(&self) -> &str {
+        &self.p.commune_name
     }
 
     /// The dashboard's charts of the month, as last drawn.
@@ -317,6 +352,10 @@ impl OfficerShell {
             _ if !self.sign_in.is_open() => {}
             OfficerInput::Open(view) => {
                 if view != OfficerView::SignIn && view != OfficerView::Dossier {
+                    if view == OfficerView::Certificates && self.view != view {
+                        // Each visit starts with no one's certificate on screen.
+                        self.certificate = None;
+                    }
                     self.typing = Typing::Nothing;
                     self.view = view;
                     self.refresh();
@@ -332,7 +371,32 @@ impl OfficerShell {
             OfficerInput::Desk(input) => self.desk_input(input, at),
             OfficerInput::SyncNow => self.p.link.sync_now(),
             OfficerInput::RetryCentral(key) => self.p.link.retry(key),
+            OfficerInput::CertificateText(text) => self.check_certificate(Ok(text)),
+            OfficerInput::CertificatePicture => {
+                if self.p.trust_list.is_some() {
+                    let text = super::certificates::code_in_picture(self.p.qr_pictures.latest());
+                    self.check_certificate(text);
+                }
+            }
         }
+    }
+
+    /// Checks a certificate's code against the trust list, today (nothing without a list).
+    fn check_certificate(&mut self, text: Result<String, PictureProblem>) {
+        let Some(trust) = &self.p.trust_list else {
+            return;
+        };
+        let today = self.p.clock.today();
+        let checked = text
+            .map(|t| super::certificates::check(&t, trust, &self.p.library, self.lang(), today));
+        match &checked {
+            Ok(CertificateCheck::Valid(_)) => tracing::info!("a certificate was checked: valid"),
+            Ok(CertificateCheck::Refused(r)) => {
+                tracing::info!("a certificate was checked: refused ({r:?})");
+            }
+            Err(p) => tracing::info!("no certificate code read from the picture: {p:?}"),
+        }
+        self.certificate = Some(checked);
     }
 
     fn edit(&mut self, f: impl FnOnce(&mut TelexEntry)) {
@@ -404,6 +468,7 @@ impl OfficerShell {
                     self.notice = None;
                     self.queue = QueueView::default();
                     self.charts = None;
+                    self.certificate = None;
                 }
             }
         }

@@ -4,10 +4,12 @@
 //! with two decisions taken offline on two tablets (merged through the real sync protocol),
 //! one with a result issued earlier that the hub fetched from the public-service portal, a
 //! few ratings — then the real window and shell are driven as taps would. [`sample_link`]
-//! shows a hub whose outbox to the portal holds two refused packets.
+//! shows a hub whose outbox to the portal holds two refused packets; [`sample_trust_list`]
+//! and [`sample_certificate`] give the certificates page a learner's certificate to check.
 
 use std::path::{Path, PathBuf};
 
+use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 use xaso_kiosk_core::officer::DeskInput;
 use xaso_services::catalog::{ProcedureCode, Submitter};
@@ -20,6 +22,7 @@ use xaso_services::{
 use xaso_sync_core::Partition;
 use xaso_sync_core::protocol::{ClientSession, answer};
 use xaso_sync_store::Store;
+use xaso_training::certificate::{self, Certificate, IssuerKey, TrustList};
 
 use super::app::OfficerApp;
 use super::attachment::{EARLIER_RESULT_PAPER, PDF};
@@ -116,6 +119,54 @@ pub fn sample_link(commune: &str, now: Timestamp) -> Result<OfficerLink, TourErr
         }),
         retry_failed: false,
     }))
+}
+
+/// The sample province's certificate key (a fixed seed: for the tour and tests only).
+fn sample_certificate_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[79; 32])
+}
+
+/// The id of the sample province's certificate key.
+pub const SAMPLE_CERTIFICATE_KID: &str = "p79-cert-2026";
+
+/// The sample province's trust list, published three days before `today`.
+pub fn sample_trust_list(today: Date) -> Result<TrustList, TourError> {
+    let days = |n: i64| today.checked_sub(Span::new().days(n)).map_err(sample);
+    Ok(TrustList {
+        issued: days(3)?,
+        keys: vec![IssuerKey {
+            kid: SAMPLE_CERTIFICATE_KID.into(),
+            province: "79".into(),
+            public_key: hex::encode(sample_certificate_key().verifying_key().to_bytes()),
+            valid_from: days(300)?,
+            valid_until: None,
+        }],
+    })
+}
+
+/// The credential of a learner of `commune` who finished the track `public-services` two
+/// days before `today`, signed with the sample province's key.
+pub fn sample_certificate(commune: &str, today: Date) -> Result<String, TourError> {
+    let date = today.checked_sub(Span::new().days(2)).map_err(sample)?;
+    let issued_at = xaso_services::calendar::vietnam_time_zone()
+        .to_timestamp(date.at(10, 0, 0, 0))
+        .map_err(sample)?
+        .as_second();
+    let certificate = Certificate {
+        id: "kiosk-1-7".into(),
+        name: "Nguyễn Thị Mai Anh".into(),
+        track: "public-services".into(),
+        date,
+        commune: commune.into(),
+        province: "79".into(),
+        issued_at,
+    };
+    certificate::issue(
+        &certificate,
+        SAMPLE_CERTIFICATE_KID,
+        &sample_certificate_key(),
+    )
+    .map_err(sample)
 }
 
 fn sample(e: impl std::fmt::Display) -> TourError {
@@ -421,5 +472,10 @@ pub fn screenshots(
     shot(app, "sync")?;
     app.push(I::Open(OfficerView::Dashboard));
     shot(app, "dashboard")?;
+    // A learner's certificate, checked offline: its QR code typed by the wedge scanner.
+    app.push(I::Open(OfficerView::Certificates));
+    let code = app.with_shell(|s| sample_certificate(s.commune(), s.today()))?;
+    app.push(I::CertificateText(code));
+    shot(app, "certificate")?;
     Ok(written)
 }

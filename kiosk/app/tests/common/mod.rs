@@ -57,7 +57,7 @@ pub fn install_testing_backend() {
 
 /// What a USB keyboard-wedge scanner does: types the QR text into the focused input, then
 /// Enter.
-pub fn wedge_scan(ui: &AppWindow, text: &str) {
+pub fn wedge_scan(ui: &impl ComponentHandle, text: &str) {
     use slint::platform::{Key, WindowEvent};
     let window = ui.window();
     let press = |t: slint::SharedString| {

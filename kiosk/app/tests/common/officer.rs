@@ -11,6 +11,7 @@ use xaso_kiosk::officer::app::OfficerApp;
 use xaso_kiosk::officer::link::OfficerLink;
 use xaso_kiosk::officer::shell::OfficerParts;
 use xaso_kiosk::officer::signing::SigningSetup;
+use xaso_kiosk::qr_pictures::NoQrPictures;
 use xaso_kiosk::ui::OfficerWindow;
 use xaso_kiosk_core::signin::PinPolicy;
 use xaso_sync_client::Identity;
@@ -19,13 +20,25 @@ use super::{install_testing_backend, tap};
 
 /// The tablet of `identity` (enrolled for `commune`), shown 1280 wide and tall enough that
 /// every row of a screen is laid out; `signing`: results are signed with a key the hub
-/// certifies.
+/// certifies. No trust list for certificates, no lessons, no QR pictures.
 pub fn officer(
     store_dir: &Path,
     url: &str,
     identity: &Identity,
     commune: &str,
     signing: bool,
+) -> OfficerApp {
+    officer_with(store_dir, url, identity, commune, signing, |_| {})
+}
+
+/// [`officer`], with its parts changed by `adjust` before the tablet is built.
+pub fn officer_with(
+    store_dir: &Path,
+    url: &str,
+    identity: &Identity,
+    commune: &str,
+    signing: bool,
+    adjust: impl FnOnce(&mut OfficerParts),
 ) -> OfficerApp {
     install_testing_backend();
     let translations = xaso_i18n::Translations::bundled().unwrap();
@@ -37,31 +50,32 @@ pub fn officer(
         Duration::from_secs(3600),
     )
     .unwrap();
-    let app = xaso_kiosk::officer::build(
-        OfficerWindow::new().unwrap(),
-        OfficerParts {
-            store_dir: store_dir.to_owned(),
-            commune: commune.into(),
-            device_id: identity.device_id.clone(),
-            translations,
-            catalog,
-            clock: Box::new(SystemClock),
-            card: Box::new(SoftCardReader::new().unwrap()),
-            link,
-            policy: PinPolicy {
-                argon2_memory_kib: 64,
-                argon2_passes: 1,
-                ..PinPolicy::default()
-            },
-            commune_name: "Xã Tân Thới Nhì".into(),
-            officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
-            signing: signing.then(|| SigningSetup {
-                hub_url: url.to_owned(),
-                identity: identity.clone(),
-            }),
+    let mut parts = OfficerParts {
+        store_dir: store_dir.to_owned(),
+        commune: commune.into(),
+        device_id: identity.device_id.clone(),
+        translations,
+        catalog,
+        clock: Box::new(SystemClock),
+        card: Box::new(SoftCardReader::new().unwrap()),
+        link,
+        policy: PinPolicy {
+            argon2_memory_kib: 64,
+            argon2_passes: 1,
+            ..PinPolicy::default()
         },
-    )
-    .unwrap();
+        commune_name: "Xã Tân Thới Nhì".into(),
+        officer_title: "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH".into(),
+        signing: signing.then(|| SigningSetup {
+            hub_url: url.to_owned(),
+            identity: identity.clone(),
+        }),
+        trust_list: None,
+        library: xaso_training::Library::empty(),
+        qr_pictures: Box::new(NoQrPictures),
+    };
+    adjust(&mut parts);
+    let app = xaso_kiosk::officer::build(OfficerWindow::new().unwrap(), parts).unwrap();
     app.ui
         .window()
         .set_size(slint::PhysicalSize::new(1280, 4000));
