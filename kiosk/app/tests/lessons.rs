@@ -461,6 +461,51 @@ fn a_learner_continues_on_another_kiosk_and_gets_a_certificate_an_officer_verifi
         b.app
             .with_shell(|s| s.lessons().journey().progress().answers.len())
     );
+
+    // Both kiosks, not yet synced, take answers of the same learner at the same time; after
+    // syncing both hold every answer of both.
+    let before = on_a.answers.len();
+    tap(&a.app.ui, "Học kỹ năng số");
+    place_learner_card(&a.app);
+    tap(&b.app.ui, "Danh sách bài học");
+    for (k, module) in [(&a, "scams"), (&b, "smartphone-basics")] {
+        tap(&k.app.ui, lib.module(module).unwrap().title.vi.as_str());
+        // (The quiz straight from the first page: the journey allows it.)
+        k.app.ui.global::<Lessons>().invoke_start_quiz();
+        let LessonView::Quiz { question, .. } = view(&k.app) else {
+            panic!("no quiz")
+        };
+        let q = &lib.module(module).unwrap().questions[question];
+        let wrong = q.choices.iter().find(|c| !c.correct).unwrap();
+        tap(&k.app.ui, wrong.text.vi.as_str());
+        tap(&k.app.ui, "Kiểm tra đáp án");
+    }
+    sync(&a, &rt, &url, &a_id);
+    sync(&b, &rt, &url, &b_id);
+    sync(&a, &rt, &url, &a_id);
+    let learner = xaso_training::progress::learner_id("038175004321");
+    for k in [&a, &b] {
+        let stored = k
+            .app
+            .with_store(|s| {
+                xaso_kiosk::lessons::records::load_progress(s.records(), COMMUNE, &learner)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.answers.len(),
+            before + 2,
+            "no answer lost in the merge"
+        );
+        assert!(stored.answers.values().any(|x| x.module == "scams"));
+        assert!(
+            stored
+                .answers
+                .values()
+                .any(|x| x.module == "smartphone-basics")
+        );
+        assert!(stored.certificates.contains_key("public-services"));
+    }
 }
 
 /// Every practice step and tap question names a screen the kiosk has and an element on it
