@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 //! The real lessons of `training/modules/`: all present, both languages, checked as a whole.
 //! (That every practice step and tap question names a real screen and element of the kiosk
 //! is checked by the kiosk's own tests, which read its screens.)

@@ -366,9 +366,8 @@ impl Shell {
                 Err(e) => tracing::error!("class not opened: {e}"),
             },
             Input::ClassClose => {
-                if self.classroom.take().is_none() {
-                    self.classes_shown = false;
-                }
+                // From a class back to the list; from the list back to the start page.
+                self.classes_shown = self.classroom.take().is_some();
             }
             Input::ClassExport => {
                 let Some(dir) = self.p.receipts_dir.clone() else {

@@ -244,7 +244,12 @@ impl LessonDesk {
                 .module(module)
                 .and_then(|m| m.pages.get(*index))
                 .map(|p| p.get(lang).plain_text()),
-            LessonView::Quiz { module, question, feedback, .. } => {
+            LessonView::Quiz {
+                module,
+                question,
+                feedback,
+                ..
+            } => {
                 let q = library.module(module)?.questions.get(*question)?;
                 let mut text = q.prompt.get(lang).to_owned();
                 for (i, c) in q.choices.iter().enumerate() {

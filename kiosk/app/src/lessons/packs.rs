@@ -135,7 +135,8 @@ mod tests {
         let mut tampered = v2.clone();
         let middle = tampered.len() / 2;
         tampered[middle] ^= 0x40;
-        let cases: [(&str, Vec<u8>, fn(&PackError) -> bool); 5] = [
+        type Expected = fn(&PackError) -> bool;
+        let cases: [(&str, Vec<u8>, Expected); 5] = [
             ("tampered", tampered, |e| matches!(e, PackError::Signature)),
             ("foreign key", pack(3, 9), |e| {
                 matches!(e, PackError::Signature)

@@ -322,7 +322,7 @@ impl ClassroomPresenter {
         let commune = store.commune().to_string();
         let library = shell.lessons().journey().library();
         let mut classes = super::records::classes(store.records(), &commune).unwrap_or_default();
-        classes.sort_by(|a, b| b.created.cmp(&a.created));
+        classes.sort_by_key(|c| std::cmp::Reverse(c.created));
         sync_rows(
             &self.classes,
             classes
