@@ -41,7 +41,10 @@ fn main() -> anyhow::Result<()> {
         open_ms.push(t.elapsed().as_secs_f64() * 1e3);
         modules = p.library.modules().count();
     }
-    println!("pack: {} bytes ({content_bytes} bytes of files), {modules} modules", bytes.len());
+    println!(
+        "pack: {} bytes ({content_bytes} bytes of files), {modules} modules",
+        bytes.len()
+    );
 
     let trust = TrustList {
         issued: date(2026, 12, 1),
