@@ -7,6 +7,7 @@
 //! learner's record holding 1,000 answers each. The last stdout line is the JSON object the
 //! xtask convention expects.
 
+use std::io::Write;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
@@ -41,10 +42,12 @@ fn main() -> anyhow::Result<()> {
         open_ms.push(t.elapsed().as_secs_f64() * 1e3);
         modules = p.library.modules().count();
     }
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "pack: {} bytes ({content_bytes} bytes of files), {modules} modules",
         bytes.len()
-    );
+    )?;
 
     let trust = TrustList {
         issued: date(2026, 12, 1),
@@ -110,12 +113,13 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(merged.answers.len() == 2_000, "merge lost answers");
     let record_bytes = serde_json::to_vec(&merged)?.len();
 
-    println!(
+    writeln!(
+        out,
         "{{\"pack_bytes\":{},\"pack_build_ms\":{build_ms:.1},\"pack_open_ms\":{:.2},\"pack_at_40kbit_s\":{:.1},\"certificate_bytes\":{},\"certificates_issued_per_s\":{issue_per_s:.0},\"certificates_verified_per_s\":{verify_per_s:.0},\"merge_2x1000_answers_ms\":{merge_ms:.2},\"record_2000_answers_bytes\":{record_bytes}}}",
         bytes.len(),
         median(open_ms),
         bytes.len() as f64 * 8.0 / 40_000.0,
         code.len(),
-    );
+    )?;
     Ok(())
 }
