@@ -614,7 +614,15 @@ impl Shell {
                 }
                 Effect::Speak(speech) => self.speak(&speech),
                 Effect::Wiped => {
-                    if !self.keep_learner {
+                    // Leaving a practice's result by "home" ends the practice (the learner
+                    // stays); any other end of the session ends the learner's too.
+                    let practice_done = self
+                        .p
+                        .lessons
+                        .practice
+                        .as_ref()
+                        .is_some_and(crate::lessons::practice::PracticeRun::goal_reached);
+                    if !self.keep_learner && !practice_done {
                         // The session ended (home, idle, another card): the learner too.
                         self.p.lessons.reset();
                     }
@@ -686,10 +694,22 @@ impl Shell {
             | Effect::DeleteDraft { .. }
             | Effect::LoadDraft { .. }
             | Effect::StoreSupplement { .. } => true,
-            Effect::LookupCode(_) | Effect::LookupCard(_) => {
-                if let Some(run) = self.p.lessons.practice.as_mut() {
-                    run.looked_up();
-                }
+            Effect::LookupCode(code) => {
+                let sample = self
+                    .p
+                    .lessons
+                    .practice
+                    .as_mut()
+                    .and_then(|run| run.lookup(code));
+                let view = sample
+                    .as_ref()
+                    .map(|d| crate::status::status_of(d, self.p.journey.catalog(), None));
+                self.shown_dossier = None;
+                self.feed(J::StatusFound(view));
+                true
+            }
+            Effect::LookupCard(_) => {
+                // A card on the reader during a practice is not looked up.
                 self.shown_dossier = None;
                 self.feed(J::StatusFound(None));
                 true

@@ -235,13 +235,29 @@ fn practise_status(app: &App) {
     assert!(!g.get_practice_hint().is_empty());
     tap(&app.ui, "Tra cứu hồ sơ");
     assert_eq!(app.ui.get_screen(), Screen::Status);
-    for ch in "09904-261123-01000-50".chars() {
+    // The hint gives the sample dossier's code; a wrong code finds nothing, a real one
+    // would not be looked up either.
+    let code = app
+        .with_shell(|s| s.lessons().practice.as_ref().and_then(|r| r.sample_code()))
+        .unwrap();
+    assert!(
+        g.get_practice_hint().contains(code.as_str()),
+        "{}",
+        g.get_practice_hint()
+    );
+    for ch in code.chars() {
         app.push(xaso_kiosk_core::Input::Key(ch));
     }
     tap(&app.ui, "Tra cứu");
-    // The practice ended by itself and the lesson goes on.
+    // The sample's status is shown, in the practice, until the learner leaves it.
+    assert!(app.ui.get_status_found());
+    assert!(g.get_practising());
+    snap(app, "practice-status");
+    tap(&app.ui, "Trang chủ");
+    // The practice ended and the lesson goes on, with the same learner.
     assert!(!g.get_practising());
     assert_eq!(app.ui.get_screen(), Screen::Skills);
+    assert_eq!(g.get_learner().as_str(), LEARNER_NAME);
 }
 
 /// Runs the kiosk lesson's practice: a whole dossier with the synthetic card, dropped.
@@ -287,8 +303,13 @@ fn practise_submit(app: &App) {
     );
     snap(app, "practice-review");
     tap(&app.ui, "Gửi hồ sơ");
+    // The receipt of the practice, until the learner leaves it.
+    assert_eq!(app.ui.get_screen(), Screen::Receipt);
+    assert!(g.get_practising());
+    tap(&app.ui, "Trang chủ");
     assert!(!g.get_practising());
     assert_eq!(app.ui.get_screen(), Screen::Skills);
+    assert_eq!(g.get_learner().as_str(), LEARNER_NAME);
 }
 
 fn place_learner_card(app: &App) {

@@ -173,7 +173,10 @@ impl LessonDesk {
                     module,
                     practice: p,
                 } => {
-                    self.practice = Some(practice::PracticeRun::new(&module, &p));
+                    self.practice = Some(
+                        practice::PracticeRun::new(&module, &p)
+                            .with_sample(practice::sample_dossier(&self.commune, now)),
+                    );
                     practice = Some(module);
                 }
                 LessonEffect::IssueCertificate { track, name } => {

@@ -5,15 +5,17 @@
 //! a synthetic person's software card, read through the same ICAO 9303 code as any card
 //! (never the learner's own); and nothing is stored or synced: the dossier is built and
 //! checked by `services` exactly as for real, then dropped, and the receipt shows a code
-//! from a throwaway counter. Lookups answer "not found" without touching the store, so a
+//! from a throwaway counter. Status lookups are answered only from a sample dossier built in
+//! memory ([`sample_dossier`], its code given in the hint) — never from the store, so a
 //! practice never shows a real dossier. The practice is finished when what its flow is for
-//! happened: a dossier checked and its receipt shown (`submit`), or a status lookup answered
-//! (`status`).
+//! happened — a dossier checked and its receipt shown (`submit`), the sample found
+//! (`status`) — and the learner leaves that result ("home").
 
 use xaso_idcard::softcard::{CardFiles, Identity, SoftCard};
 use xaso_idcard::testpki::TestPki;
 use xaso_idcard::transport::InProcess;
 use xaso_kiosk_core::{CardEvent, Screen};
+use xaso_services::Dossier;
 use xaso_training::content::{Practice, PracticeFlow, PracticeStep};
 
 /// The synthetic person of every practice (not a real person).
@@ -48,8 +50,10 @@ pub struct PracticeRun {
     /// The synthetic card was read into this run.
     card_read: bool,
     /// What the flow is for happened: the dossier was checked and its receipt shown
-    /// (`submit`), or a status lookup was answered (`status`).
+    /// (`submit`), or the sample dossier was found (`status`).
     goal: bool,
+    /// The status practice's sample dossier (the practice person's, in memory only).
+    sample: Option<Dossier>,
 }
 
 impl PracticeRun {
@@ -67,7 +71,43 @@ impl PracticeRun {
             step: 0,
             card_read: false,
             goal: false,
+            sample: None,
         }
+    }
+
+    /// Gives a status practice its sample dossier (see [`sample_dossier`]).
+    pub fn with_sample(mut self, sample: Option<Dossier>) -> PracticeRun {
+        if self.flow == PracticeFlow::Status {
+            self.sample = sample;
+        }
+        self
+    }
+
+    /// The sample dossier's tracking code, shown in the hints (`{code}`).
+    pub fn sample_code(&self) -> Option<String> {
+        self.sample
+            .as_ref()
+            .and_then(|d| d.tracking_code.as_ref())
+            .map(ToString::to_string)
+    }
+
+    /// The answer to a lookup by code in the sandbox: the sample when the code is its own,
+    /// else nothing (a practice never shows a real dossier).
+    pub fn lookup(&mut self, code: &str) -> Option<Dossier> {
+        let found = self.sample.clone().filter(|d| {
+            d.tracking_code
+                .as_ref()
+                .is_some_and(|c| c.to_string() == code.trim())
+        });
+        if found.is_some() {
+            self.goal = true;
+        }
+        found
+    }
+
+    /// Has what the practice is for happened?
+    pub fn goal_reached(&self) -> bool {
+        self.goal
     }
 
     pub fn step(&self) -> usize {
@@ -87,29 +127,24 @@ impl PracticeRun {
         }
     }
 
-    /// The sandbox answered a status lookup.
-    pub fn looked_up(&mut self) {
-        if self.flow == PracticeFlow::Status {
-            self.goal = true;
-        }
-    }
-
     /// Follows the journey to `screen`: the hint moves to the first step on it from the
-    /// current one on. Returns true when the practice reached its end: what the flow is for
-    /// happened (for `submit`, with the receipt on screen).
+    /// current one on, and to the last step once the goal is reached. Returns true when the
+    /// practice reached its end: the goal was reached and the learner has left the screen
+    /// that shows it (the receipt, or the sample's status), so they see the result first.
     pub fn follow(&mut self, screen: Screen) -> bool {
-        if let Some(offset) = self.steps[self.step..]
+        if self.goal {
+            self.step = self.steps.len().saturating_sub(1);
+        } else if let Some(offset) = self.steps[self.step..]
             .iter()
             .position(|(s, _)| *s == screen)
         {
             self.step += offset;
         }
-        match self.flow {
-            PracticeFlow::Submit => self.goal && screen == Screen::Receipt,
-            // The sandbox finds nothing (it never shows a real dossier): the answer may be
-            // the status screen or the "not found" screen.
-            PracticeFlow::Status => self.goal,
-        }
+        let result_screen = match self.flow {
+            PracticeFlow::Submit => Screen::Receipt,
+            PracticeFlow::Status => Screen::Status,
+        };
+        self.goal && screen != result_screen
     }
 
     /// The synthetic card, read when the journey asks for a card (once per run).
@@ -120,6 +155,54 @@ impl PracticeRun {
         self.card_read = true;
         Some(read_practice_card())
     }
+}
+
+/// The sample dossier of a status practice: the practice person's marital-status
+/// certificate, handed in at a kiosk of this commune yesterday, received and being
+/// processed. Built with the real lifecycle (`services`), kept in memory only.
+pub fn sample_dossier(commune: &str, now: jiff::Timestamp) -> Option<Dossier> {
+    use xaso_services::tracking::{CommuneCode, TrackingCode};
+    use xaso_services::{
+        Action, Actor, Applicant, Channel, Consent, ProcedureCode, Role, Submitter,
+    };
+    let identity = Identity::from_toml(PRACTICE_IDENTITY).ok()?;
+    let handed_in = now.checked_sub(jiff::SignedDuration::from_hours(24)).ok()?;
+    let mut d = Dossier::new(
+        "practice-sample".into(),
+        ProcedureCode("marital-status-certificate".into()),
+        Applicant {
+            id_number: identity.id_number.clone(),
+            full_name: identity.full_name.clone(),
+            submitter: Submitter::Oneself,
+            card_verified: true,
+        },
+        Channel::Kiosk,
+        handed_in,
+    );
+    d.consent = Some(Consent {
+        given_at: handed_in,
+        text_version: xaso_kiosk_core::CONSENT_TEXT_VERSION.into(),
+        reuse_for_later: false,
+        assisted_by: None,
+        fetch_earlier_results: false,
+    });
+    let day = xaso_services::calendar::vietnam_date(handed_in);
+    d.tracking_code = Some(TrackingCode::new(CommuneCode::new(commune).ok()?, day, 0, 1).ok()?);
+    d.apply(
+        Action::Submit,
+        Actor::new(Role::Resident, "kiosk"),
+        None,
+        handed_in,
+    )
+    .ok()?;
+    let officer = Actor::new(Role::Officer, format!("officer:{commune}:1"));
+    for (action, hours) in [(Action::Receive, 1), (Action::StartProcessing, 2)] {
+        let at = handed_in
+            .checked_add(jiff::SignedDuration::from_hours(hours))
+            .ok()?;
+        d.apply(action, officer.clone(), None, at).ok()?;
+    }
+    Some(d)
 }
 
 /// Reads the synthetic practice card through the software card and the real reading code.

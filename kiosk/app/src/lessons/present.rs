@@ -135,7 +135,12 @@ impl LessonsPresenter {
         if let Some(run) = &desk.practice {
             g.set_practice_step(i32::try_from(run.step() + 1).unwrap_or(0));
             g.set_practice_steps(i32::try_from(run.steps()).unwrap_or(0));
-            g.set_practice_hint(run.hint().map_or("", |s| s.hint.get(lang)).into());
+            let code = run.sample_code().unwrap_or_default();
+            g.set_practice_hint(
+                run.hint()
+                    .map_or(String::new(), |s| s.hint.get(lang).replace("{code}", &code))
+                    .into(),
+            );
         }
         let view = journey.view().clone();
         let module_id = match &view {
