@@ -661,22 +661,12 @@ impl Shell {
                         .and_then(|mut m| m.mint(today));
                 match (built, code) {
                     (Ok(dossier), Ok(code)) => {
-                        let days = self
-                            .p
-                            .journey
-                            .catalog()
-                            .procedure(dossier.procedure.as_str())
-                            .map_or(0, |p| p.processing_days);
                         tracing::info!(procedure = %dossier.procedure, "practice dossier checked and dropped");
                         if let Some(run) = self.p.lessons.practice.as_mut() {
                             run.submitted();
                         }
-                        self.feed(J::Stored(Receipt {
-                            tracking_code: code.to_string(),
-                            procedure: dossier.procedure.0.clone(),
-                            expected_date: Holidays::bundled().due_date(today, days),
-                            submitted_at: ts,
-                        }));
+                        let receipt = self.receipt_of(&dossier, code.to_string(), today, ts);
+                        self.feed(J::Stored(receipt));
                     }
                     (Err(e), _) => {
                         tracing::warn!("practice dossier refused: {e}");
@@ -776,22 +766,12 @@ impl Shell {
                 {
                     h.submitted(&code.to_string(), self.p.store.records_mut());
                 }
-                let days = self
-                    .p
-                    .journey
-                    .catalog()
-                    .procedure(stored.procedure.as_str())
-                    .map_or(0, |p| p.processing_days);
-                let receipt = Receipt {
-                    tracking_code: stored
-                        .tracking_code
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    procedure: stored.procedure.0.clone(),
-                    expected_date: Holidays::bundled().due_date(today, days),
-                    submitted_at: ts,
-                };
+                let code = stored
+                    .tracking_code
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let receipt = self.receipt_of(&stored, code, today, ts);
                 self.receipt_notice = None;
                 self.feed(J::Stored(receipt));
             }
@@ -799,6 +779,29 @@ impl Shell {
                 tracing::error!("dossier not stored: {e}");
                 self.feed(J::Failed(ErrorKind::StoreFailed));
             }
+        }
+    }
+
+    /// The receipt of a dossier handed in at `ts`: its code and the date the result is
+    /// expected, the procedure's working days after `today`.
+    fn receipt_of(
+        &self,
+        dossier: &Dossier,
+        tracking_code: String,
+        today: jiff::civil::Date,
+        ts: jiff::Timestamp,
+    ) -> Receipt {
+        let days = self
+            .p
+            .journey
+            .catalog()
+            .procedure(dossier.procedure.as_str())
+            .map_or(0, |p| p.processing_days);
+        Receipt {
+            tracking_code,
+            procedure: dossier.procedure.0.clone(),
+            expected_date: Holidays::bundled().due_date(today, days),
+            submitted_at: ts,
         }
     }
 

@@ -52,40 +52,35 @@ const HELPER_ID: &str = "001082012345";
 const HELPER_NAME: &str = "Trần Văn Hùng";
 const RESIDENT_ID: &str = "079303001234";
 
-#[test]
-fn a_helper_hands_a_dossier_in_for_a_consenting_resident_and_cannot_open_it_afterwards() {
-    let dir = tempfile::tempdir().unwrap();
-    write_sample_papers(&dir.path().join("papers")).unwrap();
-    // The commune's roster, as the hub writes it (it reaches the tablet by sync).
-    let store = dir.path().join("store");
+/// The tablet's record store in `dir/store`, holding the commune's roster as the hub writes
+/// it (it reaches the tablet by sync); open, for more records.
+fn tablet_store(dir: &std::path::Path) -> xaso_sync_store::Store {
+    let store = dir.join("store");
     std::fs::create_dir_all(&store).unwrap();
     xaso_sync_store::ensure_key_file(&store.join("device.key")).unwrap();
-    {
-        let mut records =
-            xaso_sync_store::Store::open(&store.join("records.db"), &store.join("device.key"))
-                .unwrap();
-        let mut roster = Roster::default();
-        roster.put(COMMUNE, HELPER_ID, HELPER_NAME, StaffRole::Helper);
-        records
-            .put(&Partition::public(COMMUNE).unwrap(), ROSTER_RECORD, &roster)
-            .unwrap();
-    }
-    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
-    let mut config = test_config(dir.path(), "helper-tablet-1", COMMUNE, 5);
+    let mut records =
+        xaso_sync_store::Store::open(&store.join("records.db"), &store.join("device.key")).unwrap();
+    let mut roster = Roster::default();
+    roster.put(COMMUNE, HELPER_ID, HELPER_NAME, StaffRole::Helper);
+    records
+        .put(&Partition::public(COMMUNE).unwrap(), ROSTER_RECORD, &roster)
+        .unwrap();
+    records
+}
+
+/// A helper tablet over `dir` (cheap PIN hashing for tests).
+fn tablet_config(dir: &std::path::Path) -> xaso_kiosk::setup::KioskConfig {
+    let mut config = test_config(dir, "helper-tablet-1", COMMUNE, 5);
     config.helper = Some(PinPolicy {
         argon2_memory_kib: 64,
         argon2_passes: 1,
         ..PinPolicy::default()
     });
-    let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
-    let ui = &app.ui;
+    config
+}
 
-    // Nothing of the journey before the helper signs in; a resident's card does not sign in.
-    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
-    snap(ui, 1, "sign-in");
-    tap(ui, "Nguyễn Thị Mai Anh");
-    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
-    tap(ui, "Rút thẻ");
+/// The helper taps their card and chooses, then confirms, their PIN.
+fn sign_in(ui: &xaso_kiosk::ui::AppWindow) {
     tap(ui, HELPER_NAME);
     for _ in 0..2 {
         for d in "314159".chars() {
@@ -94,6 +89,28 @@ fn a_helper_hands_a_dossier_in_for_a_consenting_resident_and_cannot_open_it_afte
         tap(ui, "Đồng ý");
     }
     assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
+}
+
+#[test]
+fn a_helper_hands_a_dossier_in_for_a_consenting_resident_and_cannot_open_it_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sample_papers(&dir.path().join("papers")).unwrap();
+    drop(tablet_store(dir.path()));
+    let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
+    let app = shown(
+        tablet_config(dir.path()),
+        &clock,
+        Box::new(SoftCardReader::new().unwrap()),
+    );
+    let ui = &app.ui;
+
+    // Nothing of the journey before the helper signs in; a resident's card does not sign in.
+    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
+    snap(ui, 1, "sign-in");
+    tap(ui, "Nguyễn Thị Mai Anh");
+    assert_eq!(ui.get_helper_stage(), HelperStage::SignIn);
+    tap(ui, "Rút thẻ");
+    sign_in(ui);
     assert_eq!(ui.get_helper_name(), HELPER_NAME);
     snap(ui, 2, "idle");
 
@@ -203,19 +220,9 @@ fn a_helper_enrols_learners_by_card_and_exports_the_class_report() {
     use xaso_kiosk::ui::{Classroom, HelperStage};
     use xaso_training::progress::{Progress, learner_id};
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir_all(&store).unwrap();
-    xaso_sync_store::ensure_key_file(&store.join("device.key")).unwrap();
     let learned: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
     {
-        let mut records =
-            xaso_sync_store::Store::open(&store.join("records.db"), &store.join("device.key"))
-                .unwrap();
-        let mut roster = Roster::default();
-        roster.put(COMMUNE, HELPER_ID, HELPER_NAME, StaffRole::Helper);
-        records
-            .put(&Partition::public(COMMUNE).unwrap(), ROSTER_RECORD, &roster)
-            .unwrap();
+        let mut records = tablet_store(dir.path());
         // Progress as kiosks of the commune synced it: Mai Anh passed the scams module and
         // started the smartphone one.
         let mut p = Progress::new(&learner_id(RESIDENT_ID));
@@ -225,12 +232,7 @@ fn a_helper_enrols_learners_by_card_and_exports_the_class_report() {
         records::save_progress(&mut records, COMMUNE, &p).unwrap();
     }
     let clock = ManualClock::new("2026-11-23T02:30:00Z".parse().unwrap());
-    let mut config = test_config(dir.path(), "helper-tablet-1", COMMUNE, 5);
-    config.helper = Some(PinPolicy {
-        argon2_memory_kib: 64,
-        argon2_passes: 1,
-        ..PinPolicy::default()
-    });
+    let mut config = tablet_config(dir.path());
     // The lessons of the province's pack.
     let key = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
     let pack = dir.path().join("lessons.pack");
@@ -258,14 +260,7 @@ fn a_helper_enrols_learners_by_card_and_exports_the_class_report() {
     };
     let app = shown(config, &clock, Box::new(SoftCardReader::new().unwrap()));
     let ui = &app.ui;
-    tap(ui, HELPER_NAME);
-    for _ in 0..2 {
-        for d in "314159".chars() {
-            tap(ui, &d.to_string());
-        }
-        tap(ui, "Đồng ý");
-    }
-    assert_eq!(ui.get_helper_stage(), HelperStage::Idle);
+    sign_in(ui);
     tap(ui, "Lớp học kỹ năng số");
     assert_eq!(ui.get_helper_stage(), HelperStage::Classroom);
     tap(ui, "Tạo lớp mới");
